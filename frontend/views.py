@@ -1,0 +1,8 @@
+"""Page views: thin, they call selectors/services and render templates."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "frontend/home.html")

@@ -1,0 +1,5 @@
+"""Websocket routes. The consumer is added by the messaging capability."""
+
+from django.urls import URLPattern
+
+websocket_urlpatterns: list[URLPattern] = []

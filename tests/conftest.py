@@ -1,0 +1,35 @@
+"""Shared test fixtures.
+
+Services: tests talk to the real Elasticsearch, Redis and PostgreSQL the code
+uses in production. A test that needs a service asks for it through
+`require_service`: on a developer machine a missing optional service (Redis,
+Chromium) skips the test with a reason; under `CI=true` it fails, so nothing
+is silently skipped in CI.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def require_service(name: str, available: bool, how: str) -> None:
+    """Fail in CI, skip locally, when a service a test needs is missing."""
+    if available:
+        return
+    message = f"{name} is not available: {how}"
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(f"CI requires {message}", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings: pytest.FixtureRequest) -> None:
+    """Small, explicit overrides for every test."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # type: ignore[attr-defined]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+    settings.STORAGES = {  # type: ignore[attr-defined]
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
