@@ -1,9 +1,9 @@
-"""Server-rendered pages."""
+"""Server-rendered pages: each area of the site adds its own urls module here."""
 
 from django.urls import URLPattern, URLResolver, path
 
-from frontend import views
+from frontend.views import home
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
 ]

@@ -1,4 +1,4 @@
-"""Page views: thin, they call selectors/services and render templates."""
+"""Home page."""
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
