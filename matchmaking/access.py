@@ -1,0 +1,301 @@
+"""The one place that answers "may this user see or do this?" in matchmaking.
+
+Views, the API, websocket consumers and the search index all ask here, so a
+visibility rule changes in one place. The rules:
+
+* A user sees their own organizations (any state), every organization with a
+  membership (any status) in a cluster they are staff of, and the *listed*
+  organizations (profile validated and admitted in at least one cluster) whose
+  visibility allows it:
+
+  - ``everyone``: any authenticated user;
+  - ``partners``: the viewer shares an admitted cluster with the organization,
+    or an active :class:`~matchmaking.models.ClusterAgreement` lets members of
+    one of the viewer's clusters see one of the organization's admitted clusters;
+  - ``cluster``: the viewer shares an admitted cluster.
+
+* "The viewer's clusters" are the clusters where one of the viewer's
+  organizations is admitted, plus the clusters the viewer is staff of.
+* Superusers see everything; anonymous users see nothing.
+
+``organization_visibility_scope`` exports the same rule as data for the search
+index; ``scope_allows`` is its reference evaluation, and a test checks that
+both agree with ``visible_organizations``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from matchmaking.models import (
+    Cluster,
+    ClusterAgreement,
+    ClusterStaff,
+    Membership,
+    MembershipStatus,
+    Organization,
+    OrganizationMember,
+    OrganizationRole,
+    ProfileStatus,
+    Visibility,
+)
+
+EDITOR_ROLES = frozenset({OrganizationRole.OWNER, OrganizationRole.EDITOR})
+
+
+def _is_authenticated(user: Any) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and getattr(user, "is_active", True))
+
+
+def _is_superuser(user: Any) -> bool:
+    return _is_authenticated(user) and bool(getattr(user, "is_superuser", False))
+
+
+# --- Clusters of a user ------------------------------------------------------
+
+
+def staff_cluster_ids(user: Any, role: str | None = None) -> frozenset[int]:
+    """Clusters the user is staff of (optionally only with `role`)."""
+    if not _is_authenticated(user):
+        return frozenset()
+    rows = ClusterStaff.objects.filter(user_id=user.pk)
+    if role is not None:
+        rows = rows.filter(role=role)
+    return frozenset(rows.values_list("cluster_id", flat=True))
+
+
+def is_cluster_staff(user: Any, cluster: Cluster | int, role: str | None = None) -> bool:
+    cluster_id = cluster if isinstance(cluster, int) else cluster.pk
+    return cluster_id in staff_cluster_ids(user, role)
+
+
+def member_cluster_ids(user: Any) -> frozenset[int]:
+    """Clusters where one of the user's organizations is admitted."""
+    if not _is_authenticated(user):
+        return frozenset()
+    return frozenset(
+        Membership.objects.filter(organization__members__user_id=user.pk, status=MembershipStatus.ADMITTED).values_list(
+            "cluster_id", flat=True
+        )
+    )
+
+
+def viewer_cluster_ids(user: Any) -> frozenset[int]:
+    """Clusters the user belongs to: admitted through an organization, or as staff."""
+    return member_cluster_ids(user) | staff_cluster_ids(user)
+
+
+def seen_cluster_ids(viewer_clusters: frozenset[int], on: Any = None) -> frozenset[int]:
+    """Clusters whose partner-visible members the given clusters' members may see, by active agreement."""
+    if not viewer_clusters:
+        return frozenset()
+    seen: set[int] = set()
+    for a_id, b_id, a_sees_b, b_sees_a in ClusterAgreement.objects.active(on).values_list(
+        "cluster_a_id", "cluster_b_id", "a_members_see_b", "b_members_see_a"
+    ):
+        if a_sees_b and a_id in viewer_clusters:
+            seen.add(b_id)
+        if b_sees_a and b_id in viewer_clusters:
+            seen.add(a_id)
+    return frozenset(seen)
+
+
+def seeing_cluster_ids(cluster_ids: frozenset[int], on: Any = None) -> frozenset[int]:
+    """Clusters whose members may see the given clusters' partner-visible members (the inverse relation)."""
+    if not cluster_ids:
+        return frozenset()
+    seeing: set[int] = set()
+    for a_id, b_id, a_sees_b, b_sees_a in ClusterAgreement.objects.active(on).values_list(
+        "cluster_a_id", "cluster_b_id", "a_members_see_b", "b_members_see_a"
+    ):
+        if a_sees_b and b_id in cluster_ids:
+            seeing.add(a_id)
+        if b_sees_a and a_id in cluster_ids:
+            seeing.add(b_id)
+    return frozenset(seeing)
+
+
+def staff_requires_mfa(user: Any) -> bool:
+    """True when the user is cluster staff and has not enrolled a TOTP authenticator yet."""
+    if not _is_authenticated(user):
+        return False
+    if not ClusterStaff.objects.filter(user_id=user.pk).exists():
+        return False
+    from allauth.mfa.models import Authenticator
+
+    return not Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
+
+
+# --- Organizations: seeing ---------------------------------------------------
+
+
+def _admitted_in(cluster_ids: frozenset[int] | None = None) -> Exists:
+    memberships = Membership.objects.filter(organization_id=OuterRef("pk"), status=MembershipStatus.ADMITTED)
+    if cluster_ids is not None:
+        memberships = memberships.filter(cluster_id__in=cluster_ids)
+    return Exists(memberships)
+
+
+def visible_organizations(user: Any) -> QuerySet[Organization]:
+    """Every organization the user may see (see the module docstring for the rules)."""
+    if not _is_authenticated(user):
+        return Organization.objects.none()
+    if _is_superuser(user):
+        return Organization.objects.all()
+
+    staff = staff_cluster_ids(user)
+    mine = member_cluster_ids(user)
+    viewer = staff | mine
+    seen = seen_cluster_ids(viewer)
+
+    own = Exists(OrganizationMember.objects.filter(organization_id=OuterRef("pk"), user_id=user.pk))
+    condition = Q(own)
+    if staff:
+        condition |= Q(Exists(Membership.objects.filter(organization_id=OuterRef("pk"), cluster_id__in=staff)))
+    listed = Q(profile_status=ProfileStatus.VALIDATED) & Q(_admitted_in())
+    shown = Q(visibility=Visibility.EVERYONE)
+    if viewer:
+        shown |= Q(visibility__in=[Visibility.PARTNERS, Visibility.CLUSTER]) & Q(_admitted_in(viewer))
+    if seen:
+        shown |= Q(visibility=Visibility.PARTNERS) & Q(_admitted_in(seen))
+    condition |= listed & shown
+    return Organization.objects.filter(condition)
+
+
+def can_view_organization(user: Any, org: Organization) -> bool:
+    if not _is_authenticated(user) or org.pk is None:
+        return False
+    return visible_organizations(user).filter(pk=org.pk).exists()
+
+
+def access_organization(user: Any, organization_id: Any) -> Organization:
+    """The organization if the user may see it; Http404 otherwise, so existence does not leak."""
+    try:
+        return visible_organizations(user).get(pk=int(organization_id))
+    except (Organization.DoesNotExist, TypeError, ValueError) as exc:
+        raise Http404("No such organization.") from exc
+
+
+def organization_role(user: Any, org: Organization) -> str | None:
+    """The user's role in the organization, or None."""
+    if not _is_authenticated(user) or org.pk is None:
+        return None
+    return (
+        OrganizationMember.objects.filter(organization_id=org.pk, user_id=user.pk)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+# --- Organizations: changing -------------------------------------------------
+
+
+def can_edit_organization(user: Any, org: Organization) -> bool:
+    if _is_superuser(user):
+        return True
+    return organization_role(user, org) in EDITOR_ROLES
+
+
+def access_organization_for_edit(user: Any, organization_id: Any) -> Organization:
+    """The organization if the user may edit it: 404 when not visible, PermissionDenied when only visible."""
+    org = access_organization(user, organization_id)
+    if not can_edit_organization(user, org):
+        raise PermissionDenied("You may not edit this organization.")
+    return org
+
+
+def can_manage_members(user: Any, org: Organization) -> bool:
+    if _is_superuser(user):
+        return True
+    return organization_role(user, org) == OrganizationRole.OWNER
+
+
+def can_delete_organization(user: Any, org: Organization) -> bool:
+    return can_manage_members(user, org)
+
+
+def can_staff_organization(user: Any, org: Organization) -> bool:
+    """Staff of a cluster where the organization has a membership (any status), or a superuser."""
+    if _is_superuser(user):
+        return True
+    staff = staff_cluster_ids(user)
+    return bool(staff) and Membership.objects.filter(organization_id=org.pk, cluster_id__in=staff).exists()
+
+
+# --- Memberships ---------------------------------------------------------------
+
+
+def can_decide_membership(user: Any, membership: Membership) -> bool:
+    return _is_superuser(user) or is_cluster_staff(user, membership.cluster_id)
+
+
+def access_membership_for_decision(user: Any, membership_id: Any) -> Membership:
+    """A membership its cluster's staff may decide on.
+
+    Missing, or not even visible to the user: 404. Visible (e.g. the applicant
+    looking at their own application) but not staff: PermissionDenied.
+    """
+    try:
+        membership = Membership.objects.select_related("organization", "cluster").get(pk=int(membership_id))
+    except (Membership.DoesNotExist, TypeError, ValueError) as exc:
+        raise Http404("No such membership.") from exc
+    if can_decide_membership(user, membership):
+        return membership
+    if can_view_organization(user, membership.organization):
+        raise PermissionDenied("Only the staff of this cluster may decide on this membership.")
+    raise Http404("No such membership.")
+
+
+# --- The same rule as data, for the search index -----------------------------
+
+
+class VisibilityScope(TypedDict):
+    listed: bool
+    visibility: str
+    cluster_ids: list[int]
+    partner_cluster_ids: list[int]
+    membership_cluster_ids: list[int]
+
+
+def organization_visibility_scope(org: Organization) -> VisibilityScope:
+    """What an index needs to filter an organization per viewer, without asking the database again.
+
+    `cluster_ids`: clusters where it is admitted. `partner_cluster_ids`: other
+    clusters whose members may see it through active agreements.
+    `membership_cluster_ids`: clusters with any membership (their staff see it
+    whatever its state). Owners and superusers are not encoded: they see their
+    organization from the database, not from search results.
+    """
+    rows = list(Membership.objects.filter(organization_id=org.pk).values_list("cluster_id", "status"))
+    admitted = frozenset(cid for cid, status in rows if status == MembershipStatus.ADMITTED)
+    partner = seeing_cluster_ids(admitted) - admitted
+    return {
+        "listed": org.profile_status == ProfileStatus.VALIDATED and bool(admitted),
+        "visibility": org.visibility,
+        "cluster_ids": sorted(admitted),
+        "partner_cluster_ids": sorted(partner),
+        "membership_cluster_ids": sorted({cid for cid, _status in rows}),
+    }
+
+
+def scope_allows(scope: VisibilityScope, *, viewer_clusters: frozenset[int], staff_clusters: frozenset[int]) -> bool:
+    """The reference evaluation of a scope for one viewer (own organizations and superusers aside).
+
+    The search index's filter must be this expression: `viewer_clusters` is
+    `viewer_cluster_ids(user)`, `staff_clusters` is `staff_cluster_ids(user)`.
+    """
+    if staff_clusters.intersection(scope["membership_cluster_ids"]):
+        return True
+    if not scope["listed"]:
+        return False
+    if scope["visibility"] == Visibility.EVERYONE:
+        return True
+    if viewer_clusters.intersection(scope["cluster_ids"]):
+        return True
+    return scope["visibility"] == Visibility.PARTNERS and bool(
+        viewer_clusters.intersection(scope["partner_cluster_ids"])
+    )

@@ -1,0 +1,95 @@
+"""Emails of the matchmaking domain, each rendered in its recipient's language.
+
+Called from `transaction.on_commit` callbacks with ids (never instances), so
+a rolled-back decision sends nothing and the email reflects committed data.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+
+from matchmaking.models import Invitation, Membership, OrganizationMember, OrganizationRole, User
+
+logger = logging.getLogger(__name__)
+
+# Name of the page that accepts an invitation (built by the pages engineer).
+INVITATION_URL_NAME = "invitation_accept"
+
+
+def _site_url() -> str:
+    return str(getattr(settings, "SITE_URL", "http://127.0.0.1:8000")).rstrip("/")
+
+
+def _language(user: User | None) -> str:
+    codes = {code for code, _name in settings.LANGUAGES}
+    lang = getattr(user, "preferred_language", "") or settings.LANGUAGE_CODE
+    return lang if lang in codes else settings.LANGUAGE_CODE
+
+
+def _send(template: str, context: dict[str, object], to: str, language: str) -> None:
+    with translation.override(language):
+        subject = render_to_string(f"matchmaking/email/{template}_subject.txt", context).strip()
+        body = render_to_string(f"matchmaking/email/{template}_body.txt", context)
+    prefix = getattr(settings, "ACCOUNT_EMAIL_SUBJECT_PREFIX", "")
+    send_mail(f"{prefix}{subject}", body, settings.DEFAULT_FROM_EMAIL, [to])
+
+
+def invitation_accept_url(invitation: Invitation, language: str) -> str:
+    with translation.override(language):
+        try:
+            path = reverse(INVITATION_URL_NAME, kwargs={"token": invitation.token})
+        except NoReverseMatch:
+            path = f"/{language}/invitations/{invitation.token}/"
+    return f"{_site_url()}{path}"
+
+
+def send_membership_decision(membership_id: int) -> int:
+    """Tell the organization's owners and editors what the board decided. Returns the number of emails."""
+    membership = Membership.objects.select_related("organization", "cluster").filter(pk=membership_id).first()
+    if membership is None:
+        return 0
+    recipients = (
+        OrganizationMember.objects.filter(
+            organization_id=membership.organization_id, role__in=[OrganizationRole.OWNER, OrganizationRole.EDITOR]
+        )
+        .select_related("user")
+        .order_by("pk")
+    )
+    sent = 0
+    for member in recipients:
+        if not member.user.is_active:
+            continue
+        context = {
+            "membership": membership,
+            "organization": membership.organization,
+            "cluster": membership.cluster,
+            "admitted": membership.status == "admitted",
+            "user": member.user,
+            "site_url": _site_url(),
+        }
+        _send("membership_decision", context, member.user.email, _language(member.user))
+        sent += 1
+    logger.info("membership %s decision emailed to %d people", membership_id, sent)
+    return sent
+
+
+def send_invitation(invitation_id: int) -> int:
+    invitation = Invitation.objects.select_related("organization", "invited_by").filter(pk=invitation_id).first()
+    if invitation is None or not invitation.is_open:
+        return 0
+    language = _language(invitation.invited_by)
+    context = {
+        "invitation": invitation,
+        "organization": invitation.organization,
+        "inviter": invitation.invited_by,
+        "accept_url": invitation_accept_url(invitation, language),
+        "site_url": _site_url(),
+    }
+    _send("invitation", context, invitation.email, language)
+    return 1
