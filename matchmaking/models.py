@@ -632,3 +632,239 @@ class EUParticipation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pic} in {self.project}"
+
+
+# =============================================================================
+# Matchmaking funnel: introductions, consortia, saved searches, preferences.
+# (Section owned by the matchmaking-funnel work, issue 5; appended, not mixed in.)
+# =============================================================================
+
+
+class IntroductionPurpose(models.TextChoices):
+    TECHNOLOGY = "technology", _("Technology partnership")
+    COMMERCIAL = "commercial", _("Commercial partnership or market access")
+    RESEARCH = "research", _("R&D cooperation")
+    CONSORTIUM = "consortium", _("Building a consortium for a call")
+    OTHER = "other", _("Other")
+
+
+class IntroductionState(models.TextChoices):
+    PENDING_BROKER = "pending_broker", _("Waiting for a broker")
+    PENDING_TARGET = "pending_target", _("Waiting for the target's answer")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined by the target")
+    BROKER_DECLINED = "broker_declined", _("Declined by a broker")
+    EXPIRED = "expired", _("Expired")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+OPEN_INTRODUCTION_STATES = frozenset({IntroductionState.PENDING_BROKER, IntroductionState.PENDING_TARGET})
+
+
+class IntroductionRequest(models.Model):
+    """A structured request from one organization to be introduced to another.
+
+    The state machine and who may move it live in
+    `matchmaking/services/introductions.py`; every move is an `IntroductionEvent`.
+    """
+
+    requester = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="introductions_sent")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="introductions_requested"
+    )
+    target = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="introductions_received")
+    opportunity = models.ForeignKey(
+        Opportunity,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="introductions",
+        verbose_name=_("concerning"),
+    )
+    purpose = models.CharField(_("purpose"), max_length=20, choices=IntroductionPurpose.choices)
+    message = models.TextField(_("message"), max_length=4000)
+    anonymous = models.BooleanField(
+        _("anonymous until accepted"),
+        default=False,
+        help_text=_("The target sees only your country and kind of organization until it accepts."),
+    )
+    state = models.CharField(_("state"), max_length=20, choices=IntroductionState.choices)
+    broker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    broker_note = models.TextField(_("broker note"), blank=True)
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    conversation_id = models.PositiveBigIntegerField(_("conversation"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["requester", "created_at"]),
+            models.Index(fields=["target", "state"]),
+            models.Index(fields=["state", "expires_at"]),
+        ]
+        verbose_name = _("introduction request")
+        verbose_name_plural = _("introduction requests")
+
+    def __str__(self) -> str:
+        return f"{self.requester} → {self.target}: {self.state}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_INTRODUCTION_STATES
+
+
+class IntroductionEvent(models.Model):
+    """One state change of an introduction request (the funnel's audit trail)."""
+
+    request = models.ForeignKey(IntroductionRequest, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_state = models.CharField(_("from"), max_length=20, choices=IntroductionState.choices, blank=True)
+    to_state = models.CharField(_("to"), max_length=20, choices=IntroductionState.choices)
+    note = models.TextField(_("note"), blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("introduction event")
+        verbose_name_plural = _("introduction events")
+
+    def __str__(self) -> str:
+        return f"#{self.request_id}: {self.from_state or '∅'} → {self.to_state}"
+
+
+class Consortium(models.Model):
+    """A consortium being assembled around a call by a coordinating organization."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="consortia", verbose_name=_("call"))
+    name = models.CharField(_("name"), max_length=200)
+    acronym = models.CharField(_("acronym"), max_length=40, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    coordinator = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="coordinated_consortia", verbose_name=_("coordinator")
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    conversation_id = models.PositiveBigIntegerField(_("conversation"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("consortium")
+        verbose_name_plural = _("consortia")
+
+    def __str__(self) -> str:
+        return self.acronym or self.name
+
+
+class PartnerState(models.TextChoices):
+    INVITED = "invited", _("Invited")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    LEFT = "left", _("Left")
+
+
+class ConsortiumPartner(models.Model):
+    """An organization invited to (and possibly part of) a consortium. The coordinator has no row."""
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="partners")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="consortium_partnerships")
+    role_title = models.CharField(_("role"), max_length=200, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=PartnerState.choices, default=PartnerState.INVITED)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    invited_at = models.DateTimeField(_("invited at"), default=timezone.now)
+    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["invited_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["consortium", "organization"], name="unique_consortium_partner")]
+        verbose_name = _("consortium partner")
+        verbose_name_plural = _("consortium partners")
+
+    def __str__(self) -> str:
+        return f"{self.organization} in {self.consortium}: {self.state}"
+
+
+class ConsortiumRole(models.Model):
+    """An open role of a consortium: what competences, kind and country it needs."""
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="roles")
+    title = models.CharField(_("title"), max_length=200)
+    competences = models.JSONField(_("needed competences"), default=list, blank=True, validators=[validate_string_list])
+    kind = models.CharField(_("kind of organization"), max_length=20, choices=OrganizationKind.choices, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True, validators=[validate_country_code])
+    filled_by = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("filled by")
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("consortium role")
+        verbose_name_plural = _("consortium roles")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SavedSearch(models.Model):
+    """A user's saved organization search; new matching profiles raise an alert once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches")
+    name = models.CharField(_("name"), max_length=200)
+    query = models.CharField(_("search text"), max_length=500, blank=True)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_notified_at = models.DateTimeField(_("last notified at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("saved search")
+        verbose_name_plural = _("saved searches")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SavedSearchHit(models.Model):
+    """One organization version that matched a saved search: unique, so an alert fires once."""
+
+    saved_search = models.ForeignKey(SavedSearch, on_delete=models.CASCADE, related_name="hits")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveBigIntegerField()
+    found_at = models.DateTimeField(default=timezone.now)
+    digested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-found_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["saved_search", "organization", "version"], name="unique_saved_search_hit")
+        ]
+        indexes = [models.Index(fields=["digested_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.saved_search} ∋ {self.organization_id} v{self.version}"
+
+
+class RecommendationPreference(models.Model):
+    """How an organization wants its partner recommendations filtered."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="recommendation_preference"
+    )
+    countries = models.JSONField(_("partner countries"), default=list, blank=True, help_text=_("Empty: any."))
+    other_clusters_only = models.BooleanField(_("only organizations of other clusters"), default=False)
+    kinds = models.JSONField(_("kinds of organization"), default=list, blank=True, help_text=_("Empty: any."))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("recommendation preference")
+        verbose_name_plural = _("recommendation preferences")
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.organization}"
