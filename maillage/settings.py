@@ -148,6 +148,11 @@ MAILLAGE_CACHE_DIR = Path(
     os.environ.get("MAILLAGE_CACHE_DIR", Path.home() / ".cache" / "maillage")
 ).expanduser()
 
+# Real EU project data (CORDIS) read by `manage.py import_cordis` and seed_demo.
+CORDIS_DATA_DIR = Path(
+    os.environ.get("CORDIS_DATA_DIR", BASE_DIR.parent / "shared" / "data" / "cordis")
+).expanduser()
+
 # --- Passwords and accounts ------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
