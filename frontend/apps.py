@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class FrontendConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'frontend'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "frontend"

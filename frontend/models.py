@@ -1,3 +1,1 @@
-from django.db import models
-
-# Create your models here.
+"""The frontend app has no models: pages read and write through matchmaking's selectors and services."""
