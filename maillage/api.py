@@ -1,15 +1,226 @@
-"""Project-wide API plumbing shared by every app's `api/` package."""
+"""Project-wide API plumbing shared by every app's `api/` package.
+
+* `exception_handler` turns domain errors raised by services (Django's
+  `ValidationError` / `PermissionDenied`) and request-level failures (body too
+  large, bad encoding) into clear 4xx JSON responses, so views stay thin.
+* `JSONParser` is DRF's parser hardened against hostile bodies: a size limit
+  enforced while reading (a missing or lying Content-Length cannot bypass it),
+  strict UTF-8, no lone surrogates anywhere (they would make the response
+  encoder fail later), no NaN/Infinity, bounded nesting.
+* `Pagination` is page-number pagination with a bounded, client-chosen size.
+* The `Strict*Field` classes refuse JSON values of the wrong type instead of
+  coercing them (DRF turns `123` into `"123"` and `"yes"` into `True`).
+
+Error format (documented in the README): a 4xx body is either
+``{"detail": "message"}`` or, for invalid input, an object mapping each field
+to a list of messages, with ``non_field_errors`` for errors about the whole
+body.
+"""
 
 from __future__ import annotations
 
+import codecs
+import logging
+import re
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404
-from rest_framework import exceptions, status
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, parsers, serializers, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.settings import api_settings
+from rest_framework.utils import json
+
+logger = logging.getLogger(__name__)
+
+# JSON nested deeper than this is not something any Maillage endpoint accepts;
+# refusing it early keeps Python's recursion limit out of reach.
+MAX_JSON_DEPTH = 32
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request body is too large.")
+    default_code = "payload_too_large"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("This change conflicts with existing data; reload and try again.")
+    default_code = "conflict"
+
+
+def body_limit() -> int:
+    return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0)
+
+
+def _too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(_("The request body is too large (at most %(limit)d bytes).") % {"limit": body_limit()})
+
+
+def _read_limited(stream: Any) -> bytes:
+    """Read the body, stopping one byte past the limit so a huge body is never held in memory."""
+    limit = body_limit()
+    if not limit:
+        return bytes(stream.read())
+    data = bytes(stream.read(limit + 1))
+    if len(data) > limit:
+        raise _too_large()
+    return data
+
+
+def _check_strings(value: Any, depth: int = 0) -> None:
+    if depth > MAX_JSON_DEPTH:
+        raise exceptions.ParseError(_("JSON is nested too deeply (at most %(n)d levels).") % {"n": MAX_JSON_DEPTH})
+    if isinstance(value, str):
+        if _SURROGATE_RE.search(value):
+            raise exceptions.ParseError(_("The body contains an invalid Unicode character (a lone surrogate)."))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key, depth + 1)
+            _check_strings(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_strings(item, depth + 1)
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser with a size limit, strict decoding and bounded nesting."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        parser_context = parser_context or {}
+        encoding = parser_context.get("encoding") or settings.DEFAULT_CHARSET
+        raw = _read_limited(stream)
+        try:
+            text = codecs.decode(raw, "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise exceptions.ParseError(
+                _("The body is not valid %(encoding)s text.") % {"encoding": encoding.upper()}
+            ) from exc
+        try:
+            data = json.loads(text, parse_constant=json.strict_constant)
+        except RecursionError as exc:
+            raise exceptions.ParseError(_("JSON is nested too deeply.")) from exc
+        except ValueError as exc:
+            raise exceptions.ParseError(_("Malformed JSON: %(error)s") % {"error": exc}) from exc
+        _check_strings(data)
+        return data
+
+
+class FormParser(parsers.FormParser):
+    """DRF's form parser with the same size limit as the JSON parser."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        import io
+
+        return super().parse(io.BytesIO(_read_limited(stream)), media_type, parser_context)
+
+
+class Pagination(PageNumberPagination):
+    """`?page=N`, and `?page_size=N` up to 100, so clients choose a sensible batch."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+# --- Strict fields -------------------------------------------------------------
+
+
+class StrictCharField(serializers.CharField):
+    """A text field that refuses numbers and booleans instead of turning them into text."""
+
+    default_error_messages = {"invalid": _("Expected a text value.")}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer field that refuses strings, floats and booleans."""
+
+    default_error_messages = {"invalid": _("Expected an integer.")}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return int(super().to_internal_value(data))
+
+
+class StrictFloatField(serializers.FloatField):
+    """A number field that refuses strings and booleans."""
+
+    default_error_messages = {"invalid": _("Expected a number.")}
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        value = float(super().to_internal_value(data))
+        if value != value or value in (float("inf"), float("-inf")):
+            self.fail("invalid")
+        return value
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A boolean field that accepts only JSON true/false."""
+
+    default_error_messages = {"invalid": _("Expected true or false.")}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    default_error_messages = {"invalid_choice": _("“{input}” is not one of the allowed values.")}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
+def id_field(**kwargs: Any) -> StrictIntegerField:
+    """A database id: a positive integer that fits a 64-bit column (bigger values would overflow the driver)."""
+    return StrictIntegerField(min_value=1, max_value=2**63 - 1, **kwargs)
+
+
+class StrictSerializer(serializers.Serializer[Any]):
+    """A serializer that names the fields it does not know instead of silently dropping them.
+
+    Read-only fields a client sends back (e.g. `id` in a PATCH of a GET
+    response) are ignored: that round trip is common and harmless.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            if unknown:
+                raise serializers.ValidationError({key: [_("Unknown field.")] for key in unknown})
+        return super().to_internal_value(data)
+
+
+# --- Errors --------------------------------------------------------------------
+
+
+def _field_key(name: str) -> str:
+    return str(api_settings.NON_FIELD_ERRORS_KEY) if name == NON_FIELD_ERRORS else name
+
+
+def validation_error_detail(exc: DjangoValidationError) -> dict[str, list[str]]:
+    """Django's ValidationError as DRF's `{"field": ["message", ...]}` shape."""
+    if hasattr(exc, "error_dict"):
+        return {_field_key(field): [str(m) for e in errs for m in e.messages] for field, errs in exc.error_dict.items()}
+    return {str(api_settings.NON_FIELD_ERRORS_KEY): [str(m) for m in exc.messages]}
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -19,19 +230,46 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     thin by letting them bubble up to here instead of catching them one by one.
     """
     if isinstance(exc, DjangoValidationError):
-        detail: Any
-        if hasattr(exc, "error_dict"):
-            detail = {field: [str(m) for e in errs for m in e.messages] for field, errs in exc.error_dict.items()}
-        else:
-            detail = {"detail": exc.messages}
-        exc = exceptions.ValidationError(detail=detail)
+        exc = exceptions.ValidationError(detail=validation_error_detail(exc))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(detail=str(exc) or None)
     elif isinstance(exc, Http404):
-        exc = exceptions.NotFound()
+        exc = exceptions.NotFound(detail=str(exc) or None)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = _too_large()
+    elif isinstance(exc, TooManyFieldsSent):
+        exc = exceptions.ParseError(_("The request has too many fields."))
+    elif isinstance(exc, UnicodeDecodeError):
+        exc = exceptions.ParseError(_("The request is not valid UTF-8 text."))
+    elif isinstance(exc, IntegrityError):
+        # Services validate uniqueness first; this is the race between two writers.
+        logger.warning("API write hit a database constraint: %s", exc)
+        exc = Conflict()
+    # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES (this
+    # module) while it is being imported, so a top-level import would be circular.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     if response.status_code == status.HTTP_400_BAD_REQUEST and isinstance(response.data, list):
-        response.data = {"detail": response.data}
+        response.data = {str(api_settings.NON_FIELD_ERRORS_KEY): response.data}
     return response
+
+
+__all__ = [
+    "Conflict",
+    "FormParser",
+    "JSONParser",
+    "Pagination",
+    "PayloadTooLarge",
+    "StrictBooleanField",
+    "StrictCharField",
+    "StrictChoiceField",
+    "StrictFloatField",
+    "StrictIntegerField",
+    "StrictSerializer",
+    "exception_handler",
+    "id_field",
+    "validation_error_detail",
+]

@@ -221,8 +221,24 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "maillage.api.Pagination",
     "PAGE_SIZE": 25,
+    # DRF's parsers with a body-size limit and strict decoding (see maillage/api.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "maillage.api.JSONParser",
+        "maillage.api.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_THROTTLE_ANON", "120/hour"),
+        "user": os.environ.get("API_THROTTLE_USER", "5000/hour"),
+        # Obtaining a token with a password: slows password guessing down.
+        "auth-token": os.environ.get("API_THROTTLE_TOKEN", "10/minute"),
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "maillage.api.exception_handler",
 }
@@ -236,6 +252,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "kind" or "role" with different choices: name each set once.
+    "ENUM_NAME_OVERRIDES": {
+        "OrganizationKindEnum": "matchmaking.models.OrganizationKind",
+        "OpportunityKindEnum": "matchmaking.models.OpportunityKind",
+        "OrganizationRoleEnum": "matchmaking.models.OrganizationRole",
+        "StaffRoleEnum": "matchmaking.models.StaffRole",
+    },
 }
 
 LOGGING = {

@@ -1,0 +1,143 @@
+"""Who am I, and API tokens: obtain with a password, rotate with a session, revoke."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from allauth.mfa.models import Authenticator
+from rest_framework.authtoken.models import Token
+from rest_framework.throttling import ScopedRateThrottle
+
+from tests.api.conftest import PASSWORD, World, client, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_me_lists_organizations_with_roles_and_staff_clusters(world: World, as_user: Any) -> None:
+    # Given the MNC admin, who is also made editor of Orion
+    from matchmaking.models import OrganizationMember, OrganizationRole
+
+    OrganizationMember.objects.create(user=world.mnc_admin, organization=world.orion, role=OrganizationRole.EDITOR)
+
+    # When they ask who they are
+    body = as_user(world.mnc_admin).get("/api/me/").json()
+
+    # Then they see their organizations with roles, their staff clusters, and that staff need 2FA
+    assert body["email"] == "admin@mnc.test"
+    assert [(o["organization"]["legal_name"], o["role"]) for o in body["organizations"]] == [
+        ("Orion Systèmes", "editor")
+    ]
+    assert [(c["cluster"]["code"], c["role"]) for c in body["staff_clusters"]] == [("MNC", "admin")]
+    assert body["requires_mfa"] is True
+
+
+def test_me_requires_authentication(anonymous: Any) -> None:
+    assert anonymous.get("/api/me/").status_code == 401
+
+
+def test_obtain_token_with_email_and_password_then_use_it(world: World, anonymous: Any) -> None:
+    # Given a member with a verified email
+    # When they post their credentials
+    response = anonymous.post(
+        "/api/auth/token/", {"email": "owner@atlas.test", "password": PASSWORD}, format="json"
+    )
+
+    # Then they get a token that authenticates API calls
+    assert response.status_code == 200
+    token = response.json()["token"]
+    api = client()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    me = api.get("/api/me/")
+    assert me.status_code == 200
+    assert me.json()["email"] == "owner@atlas.test"
+
+
+def test_session_rotates_the_token_and_the_old_one_stops_working(world: World, as_user: Any) -> None:
+    # Given a token already issued
+    old = Token.objects.create(user=world.owner).key
+    session = as_user(world.owner)
+
+    # When the signed-in user asks for a token again
+    response = session.post("/api/auth/token/", {}, format="json")
+
+    # Then a new token replaces the old one
+    assert response.status_code == 200
+    new = response.json()["token"]
+    assert new != old
+    stale = client()
+    stale.credentials(HTTP_AUTHORIZATION=f"Token {old}")
+    assert stale.get("/api/me/").status_code == 401
+    fresh = client()
+    fresh.credentials(HTTP_AUTHORIZATION=f"Token {new}")
+    assert fresh.get("/api/me/").status_code == 200
+
+
+def test_delete_revokes_the_token(world: World) -> None:
+    token = Token.objects.create(user=world.owner).key
+    api = client()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+
+    assert api.delete("/api/auth/token/").status_code == 204
+    assert api.get("/api/me/").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"email": "owner@atlas.test", "password": "wrong-password"}, "non_field_errors"),
+        ({"email": "nobody@example.test", "password": PASSWORD}, "non_field_errors"),
+        ({"email": "owner@atlas.test"}, "password"),
+        ({}, "email"),
+        ({"email": ["owner@atlas.test"], "password": PASSWORD}, "email"),
+        ({"email": "owner@atlas.test", "password": PASSWORD, "otp": "123456"}, "otp"),
+    ],
+)
+def test_bad_credentials_are_a_400_without_a_token(world: World, anonymous: Any, body: Any, field: str) -> None:
+    response = anonymous.post("/api/auth/token/", body, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not Token.objects.exists()
+
+
+def test_unverified_email_gets_no_token(db: Any, anonymous: Any) -> None:
+    make_user("new@example.test", verified=False)
+
+    response = anonymous.post("/api/auth/token/", {"email": "new@example.test", "password": PASSWORD}, format="json")
+
+    assert response.status_code == 400
+    assert "Confirm your email" in response.json()["non_field_errors"][0]
+
+
+def test_two_factor_accounts_get_tokens_from_a_session_only(world: World, anonymous: Any, as_user: Any) -> None:
+    # Given a user with a TOTP authenticator
+    Authenticator.objects.create(user=world.owner, type=Authenticator.Type.TOTP, data={"secret": "x"})
+
+    # When they try with a password alone, they are refused
+    response = anonymous.post("/api/auth/token/", {"email": "owner@atlas.test", "password": PASSWORD}, format="json")
+    assert response.status_code == 403
+    assert "two-factor" in response.json()["detail"]
+
+    # But their signed-in session (which passed the second factor) may get one
+    assert as_user(world.owner).post("/api/auth/token/", format="json").status_code == 200
+
+
+def test_staff_without_two_factor_get_no_token(world: World, as_user: Any) -> None:
+    response = as_user(world.mnc_admin).post("/api/auth/token/", format="json")
+
+    assert response.status_code == 403
+    assert not Token.objects.filter(user=world.mnc_admin).exists()
+
+
+def test_password_guessing_is_throttled(world: World, anonymous: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "auth-token", "3/minute")
+    bad = {"email": "owner@atlas.test", "password": "guess"}
+
+    statuses = [anonymous.post("/api/auth/token/", bad, format="json").status_code for _ in range(4)]
+
+    assert statuses == [400, 400, 400, 429]
+    # Even the right password waits now.
+    right = anonymous.post("/api/auth/token/", {"email": "owner@atlas.test", "password": PASSWORD}, format="json")
+    assert right.status_code == 429
+    assert "Retry-After" in right
