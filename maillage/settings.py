@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Before allauth so that frontend/templates/{allauth,account,mfa}/ override its templates.
+    "frontend",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -59,7 +61,6 @@ INSTALLED_APPS = [
     "matchmaking",
     "search",
     "messaging",
-    "frontend",
 ]
 
 MIDDLEWARE = [
@@ -188,6 +189,13 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Maillage <no-reply@maillage.localhost>")
+
+# --- Matchmaking funnel ----------------------------------------------------
+# Introduction requests one organization may send per rolling 24 hours.
+INTRODUCTIONS_PER_DAY = int(os.environ.get("INTRODUCTIONS_PER_DAY", "10"))
+# Unanswered requests expire after this many days; a reminder goes out before.
+INTRODUCTION_EXPIRY_DAYS = int(os.environ.get("INTRODUCTION_EXPIRY_DAYS", "21"))
+INTRODUCTION_REMINDER_DAYS_BEFORE = int(os.environ.get("INTRODUCTION_REMINDER_DAYS_BEFORE", "3"))
 
 # --- I18n ------------------------------------------------------------------
 LANGUAGE_CODE = "fr"

@@ -620,6 +620,8 @@ class EUParticipation(models.Model):
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="eu_participations"
     )
+    # CORDIS's own name for the organization (Horizon Europe exports carry it; H2020's does not).
+    name = models.CharField(_("name in CORDIS"), max_length=300, blank=True)
     role = models.CharField(_("role"), max_length=20)  # coordinator, participant, partner, ...
     activity_type = models.CharField(_("activity type"), max_length=3, blank=True)  # PRC, HES, REC, PUB, OTH
     country = models.CharField(_("country"), max_length=2, blank=True)
@@ -775,6 +777,10 @@ class ConsortiumPartner(models.Model):
     consortium = models.ForeignKey(Consortium, on_delete=models.CASCADE, related_name="partners")
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="consortium_partnerships")
     role_title = models.CharField(_("role"), max_length=200, blank=True)
+    # The open role the partner was invited for; acceptance fills it.
+    role = models.ForeignKey(
+        "ConsortiumRole", null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations"
+    )
     state = models.CharField(_("state"), max_length=10, choices=PartnerState.choices, default=PartnerState.INVITED)
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     invited_at = models.DateTimeField(_("invited at"), default=timezone.now)
@@ -832,7 +838,7 @@ class SavedSearch(models.Model):
 
 
 class SavedSearchHit(models.Model):
-    """One organization version that matched a saved search: unique, so an alert fires once."""
+    """An organization that matched a saved search: unique per search and organization, so an alert fires once."""
 
     saved_search = models.ForeignKey(SavedSearch, on_delete=models.CASCADE, related_name="hits")
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
@@ -843,7 +849,8 @@ class SavedSearchHit(models.Model):
     class Meta:
         ordering = ["-found_at"]
         constraints = [
-            models.UniqueConstraint(fields=["saved_search", "organization", "version"], name="unique_saved_search_hit")
+            # One alert per organization and saved search; `version` records which change raised it.
+            models.UniqueConstraint(fields=["saved_search", "organization"], name="unique_saved_search_hit")
         ]
         indexes = [models.Index(fields=["digested_at"])]
 
