@@ -1,0 +1,20 @@
+package fr.maillage.analysis;
+
+import org.apache.lucene.analysis.TokenStream;
+import org.apache.lucene.analysis.miscellaneous.ASCIIFoldingFilter;
+import org.elasticsearch.plugin.NamedComponent;
+import org.elasticsearch.plugin.analysis.TokenFilterFactory;
+
+/** Folds accents and ligatures to ASCII ("Réseaux" -> "reseaux" after lowercasing). Usable in normalizers. */
+@NamedComponent("maillage_asciifolding")
+public final class AsciiFoldingTokenFilterFactory implements TokenFilterFactory {
+    @Override
+    public TokenStream create(TokenStream tokenStream) {
+        return new ASCIIFoldingFilter(tokenStream, false);
+    }
+
+    @Override
+    public TokenStream normalize(TokenStream tokenStream) {
+        return create(tokenStream);
+    }
+}
