@@ -1,5 +1,9 @@
-"""Websocket routes. The consumer is added by the messaging capability."""
+"""Websocket routes: one socket per browser session, multiplexing conversations and notifications."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-websocket_urlpatterns: list[URLPattern] = []
+from messaging.consumers import MessagingConsumer
+
+websocket_urlpatterns: list[URLPattern] = [
+    path("ws/", MessagingConsumer.as_asgi()),
+]
