@@ -197,13 +197,18 @@ def id_field(**kwargs: Any) -> StrictIntegerField:
 class StrictSerializer(serializers.Serializer[Any]):
     """A serializer that names the fields it does not know instead of silently dropping them.
 
-    Read-only fields a client sends back (e.g. `id` in a PATCH of a GET
-    response) are ignored: that round trip is common and harmless.
+    `read_only_names` lists the output-only fields of the matching resource
+    (e.g. `id`, `profile_status`): a client sending them back (a PATCH built
+    from a GET response) is ignored, not refused, since that round trip is
+    common and harmless. Anything else unknown is a typo worth a 400.
     """
+
+    read_only_names: frozenset[str] = frozenset()
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
-            unknown = sorted(str(key) for key in data if key not in self.fields)
+            known = set(self.fields) | self.read_only_names
+            unknown = sorted(str(key) for key in data if key not in known)
             if unknown:
                 raise serializers.ValidationError({key: [_("Unknown field.")] for key in unknown})
         return super().to_internal_value(data)

@@ -11,7 +11,11 @@ api_patterns = [
     path("search/", include("search.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path(
+        "redoc/",
+        SpectacularRedocView.as_view(url_name="api-schema", template_name="matchmaking/api/redoc.html"),
+        name="api-redoc",
+    ),
 ]
 
 urlpatterns = [

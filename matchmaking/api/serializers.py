@@ -321,6 +321,8 @@ class OrganizationDetailSerializer(OrganizationSummarySerializer):
 class OrganizationInputSerializer(StrictSerializer):
     """Profile fields an owner or editor sets. On create, `legal_name`, `kind` and `country` are required."""
 
+    read_only_names = frozenset(OrganizationDetailSerializer.Meta.fields)
+
     legal_name = StrictCharField(max_length=300)
     acronym = StrictCharField(max_length=60, allow_blank=True, required=False)
     kind = StrictChoiceField(choices=OrganizationKind.choices)
@@ -366,6 +368,8 @@ class OrganizationInputSerializer(StrictSerializer):
 
 
 class OpportunityInputSerializer(StrictSerializer):
+    read_only_names = frozenset(OpportunitySerializer.Meta.fields)
+
     kind = StrictChoiceField(choices=OpportunityKind.choices)
     title = StrictCharField(max_length=200)
     text = StrictCharField(max_length=MAX_TEXT_LENGTH, allow_blank=True, required=False, trim_whitespace=False)
@@ -418,6 +422,8 @@ class MembershipSerializer(serializers.ModelSerializer[Membership]):
 
 
 class MembershipApplyInputSerializer(StrictSerializer):
+    read_only_names = frozenset(MembershipSerializer.Meta.fields)
+
     organization = id_field(help_text="Id of an organization you own or edit.")
     cluster = id_field(help_text="Id of the cluster to join.")
     fee_tier = StrictChoiceField(choices=FeeTier.choices)
@@ -479,6 +485,8 @@ class CallSerializer(serializers.ModelSerializer[Call]):
 
 
 class CallUpdateInputSerializer(StrictSerializer):
+    read_only_names = frozenset(CallSerializer.Meta.fields)
+
     programme = StrictChoiceField(choices=Programme.choices)
     topic_code = StrictCharField(max_length=120)
     title = StrictCharField(max_length=300)

@@ -9,7 +9,8 @@ through `matchmaking.services`. Their ValidationError/PermissionDenied become
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from allauth.account.utils import has_verified_email
 from allauth.mfa.utils import is_mfa_enabled
@@ -43,6 +44,7 @@ from matchmaking.models import (
     Opportunity,
     Organization,
     OrganizationMember,
+    User,
 )
 from matchmaking.services import calls as call_services
 from matchmaking.services import membership as membership_services
@@ -62,6 +64,11 @@ ERRORS = {
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: ERRORS[code] for code in codes}
+
+
+def signed_in(request: Request) -> User:
+    """The request's user, once IsAuthenticated has let it through."""
+    return cast(User, request.user)
 
 
 def parse_id(value: Any) -> int:
@@ -185,7 +192,7 @@ class OrganizationViewSet(mixins.ListModelMixin, ApiViewSet):
         if "profile_status" in filters:
             orgs = orgs.filter(profile_status=filters["profile_status"])
         if filters.get("mine"):
-            orgs = orgs.filter(members__user_id=self.request.user.pk)
+            orgs = orgs.filter(members__user_id=signed_in(self.request).pk)
         return orgs.prefetch_related(
             "themes", Prefetch("memberships", queryset=Membership.objects.select_related("cluster"))
         ).order_by(filters["ordering"], "pk")
@@ -492,7 +499,7 @@ class MeView(APIView):
         responses={200: s.MeSerializer, **errors(401)},
     )
     def get(self, request: Request) -> Response:
-        user = request.user
+        user = signed_in(request)
         roles = selectors.user_organizations(user)
         staff = ClusterStaff.objects.filter(user_id=user.pk).select_related("cluster").order_by("cluster__code")
         data = {
@@ -524,7 +531,7 @@ class TokenView(APIView):
     throttle_classes = [AnonRateThrottle, UserRateThrottle, ScopedRateThrottle]
     throttle_scope = "auth-token"
 
-    def get_permissions(self) -> list[Any]:
+    def get_permissions(self) -> Sequence[Any]:
         if self.request.method == "DELETE":
             return [IsAuthenticated()]
         return super().get_permissions()
@@ -569,5 +576,5 @@ class TokenView(APIView):
 
     @extend_schema(summary="Revoke your API token", request=None, responses={204: None, **errors(401)})
     def delete(self, request: Request) -> Response:
-        Token.objects.filter(user=request.user).delete()
+        Token.objects.filter(user=signed_in(request)).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)

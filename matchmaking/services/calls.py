@@ -105,7 +105,8 @@ def _apply(call: Call, data: Mapping[str, Any]) -> None:
                 value = _cluster(value)
             setattr(call, key, value)
         except ValidationError as exc:
-            for field, field_errors in getattr(exc, "error_dict", {key: exc.error_list}).items():
+            by_field = exc.error_dict if hasattr(exc, "error_dict") else {key: exc.error_list}
+            for field, field_errors in by_field.items():
                 errors.setdefault(field, []).extend(field_errors)
     if errors:
         raise ValidationError(errors)

@@ -85,7 +85,11 @@ def make_org(
     fields.setdefault("kind", OrganizationKind.SME)
     fields.setdefault("country", "MA")
     org = Organization.objects.create(
-        legal_name=name, profile_status=status, visibility=visibility, description_fr=f"{name} fait des choses.", **fields
+        legal_name=name,
+        profile_status=status,
+        visibility=visibility,
+        description_fr=f"{name} fait des choses.",
+        **fields,
     )
     for user, role in (people or {}).items():
         OrganizationMember.objects.create(user=user, organization=org, role=role)
@@ -107,14 +111,24 @@ def world(db: Any) -> World:
     mnc = Cluster.objects.create(code="MNC", name="Maroc Numeric Cluster", country="MA", region="Casablanca")
     systematic = Cluster.objects.create(code="systematic", name="Systematic Paris-Region", country="FR")
     ir = Cluster.objects.create(code="images-reseaux", name="Images & Réseaux", country="FR", region="Bretagne")
-    ClusterAgreement.objects.create(cluster_a=mnc, cluster_b=systematic, since=timezone.localdate() - timedelta(days=400))
+    ClusterAgreement.objects.create(
+        cluster_a=mnc, cluster_b=systematic, since=timezone.localdate() - timedelta(days=400)
+    )
     theme = Theme.objects.create(code="cybersecurity", label_fr="Cybersécurité", label_en="Cybersecurity")
     ClusterTheme.objects.create(cluster=mnc, code="cyber", label="Cybersécurité", shared_theme=theme)
 
-    owner, editor, member = make_user("owner@atlas.test"), make_user("editor@atlas.test"), make_user("member@atlas.test")
+    owner, editor, member = (
+        make_user("owner@atlas.test"),
+        make_user("editor@atlas.test"),
+        make_user("member@atlas.test"),
+    )
     orion_owner, applicant_owner = make_user("owner@orion.test"), make_user("owner@applicant.test")
     outsider = make_user("outsider@example.test")
-    mnc_admin, mnc_broker, ir_admin = make_user("admin@mnc.test"), make_user("broker@mnc.test"), make_user("admin@ir.test")
+    mnc_admin, mnc_broker, ir_admin = (
+        make_user("admin@mnc.test"),
+        make_user("broker@mnc.test"),
+        make_user("admin@ir.test"),
+    )
     ClusterStaff.objects.create(user=mnc_admin, cluster=mnc, role=StaffRole.ADMIN)
     ClusterStaff.objects.create(user=mnc_broker, cluster=mnc, role=StaffRole.BROKER)
     ClusterStaff.objects.create(user=ir_admin, cluster=ir, role=StaffRole.ADMIN)
@@ -128,12 +142,12 @@ def world(db: Any) -> World:
     )
     atlas.themes.add(theme)
     Opportunity.objects.create(organization=atlas, kind=OpportunityKind.TECHNOLOGY_OFFER, title="Edge AI", tags=["ai"])
-    orion = make_org("Orion Systèmes", country="FR", people={orion_owner: OrganizationRole.OWNER}, admitted_in=systematic)
+    orion = make_org(
+        "Orion Systèmes", country="FR", people={orion_owner: OrganizationRole.OWNER}, admitted_in=systematic
+    )
     hidden = make_org("Discret SAS", country="FR", admitted_in=ir, visibility=Visibility.CLUSTER)
     open_co = make_org("Ouvert SARL", country="FR", admitted_in=ir, visibility=Visibility.EVERYONE)
-    applicant = make_org(
-        "Candidat SARL", status=ProfileStatus.DRAFT, people={applicant_owner: OrganizationRole.OWNER}
-    )
+    applicant = make_org("Candidat SARL", status=ProfileStatus.DRAFT, people={applicant_owner: OrganizationRole.OWNER})
     application = Membership.objects.create(
         organization=applicant, cluster=mnc, status=MembershipStatus.APPLIED, fee_tier=FeeTier.STARTUP
     )

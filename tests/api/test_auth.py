@@ -39,9 +39,7 @@ def test_me_requires_authentication(anonymous: Any) -> None:
 def test_obtain_token_with_email_and_password_then_use_it(world: World, anonymous: Any) -> None:
     # Given a member with a verified email
     # When they post their credentials
-    response = anonymous.post(
-        "/api/auth/token/", {"email": "owner@atlas.test", "password": PASSWORD}, format="json"
-    )
+    response = anonymous.post("/api/auth/token/", {"email": "owner@atlas.test", "password": PASSWORD}, format="json")
 
     # Then they get a token that authenticates API calls
     assert response.status_code == 200
