@@ -23,5 +23,6 @@ router.register("calls", views.CallViewSet, basename="call")
 urlpatterns: list[URLPattern | URLResolver] = [
     path("me/", views.MeView.as_view(), name="api-me"),
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("", include("matchmaking.api.matchmaking_urls")),
     path("", include(router.urls)),
 ]

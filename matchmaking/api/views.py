@@ -71,6 +71,14 @@ def signed_in(request: Request) -> User:
     return cast(User, request.user)
 
 
+def require_second_factor(user: Any) -> None:
+    """Staff act for a whole cluster: as on the staff pages, a stolen password must not be enough."""
+    if access.staff_requires_mfa(user):
+        raise exceptions.PermissionDenied(
+            _("Cluster staff must protect their account with an authenticator app before acting as staff.")
+        )
+
+
 def parse_id(value: Any) -> int:
     if isinstance(value, str) and _ID_RE.fullmatch(value):
         return int(value)
@@ -240,6 +248,7 @@ class OrganizationViewSet(mixins.ListModelMixin, ApiViewSet):
     @action(detail=True, methods=["post"])
     def validate(self, request: Request, pk: str | None = None) -> Response:
         org = access.access_organization(request.user, self.object_id())
+        require_second_factor(request.user)
         organization_services.validate_profile(user=request.user, organization=org)
         return self._detail(org.pk)
 
@@ -398,6 +407,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     @action(detail=True, methods=["post"])
     def decide(self, request: Request, pk: str | None = None) -> Response:
         membership = access.access_membership_for_decision(request.user, self.object_id())
+        require_second_factor(request.user)
         data = validated(s.MembershipDecisionInputSerializer, request.data)
         membership = membership_services.decide_membership(
             user=request.user, membership=membership, admit=data["admit"], board_note=data["board_note"]
@@ -412,6 +422,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     @action(detail=True, methods=["post"])
     def lapse(self, request: Request, pk: str | None = None) -> Response:
         membership = access.access_membership_for_decision(request.user, self.object_id())
+        require_second_factor(request.user)
         data = validated(s.MembershipLapseInputSerializer, request.data)
         membership = membership_services.lapse_membership(user=request.user, membership=membership, note=data["note"])
         return Response(s.MembershipSerializer(membership).data)
@@ -469,18 +480,22 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
             raise exceptions.NotFound() from exc
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        require_second_factor(request.user)
         data = validated(s.CallCreateInputSerializer, request.data)
         call = call_services.create_call(user=request.user, data=data)
         return Response(s.CallSerializer(self._reload(call)).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         call = self.get_object()
+        require_second_factor(request.user)
         data = validated(s.CallUpdateInputSerializer, request.data, partial=True)
         call = call_services.update_call(user=request.user, call=call, data=data)
         return Response(s.CallSerializer(self._reload(call)).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        call_services.delete_call(user=request.user, call=self.get_object())
+        call = self.get_object()
+        require_second_factor(request.user)
+        call_services.delete_call(user=request.user, call=call)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _reload(self, call: Call) -> Call:

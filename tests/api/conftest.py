@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -73,6 +74,15 @@ def make_user(email: str, *, verified: bool = True, **extra: Any) -> User:
     return user
 
 
+def make_staff(email: str, cluster: Cluster, role: str, *, with_totp: bool = True) -> User:
+    """Cluster staff; with an authenticator app by default, as the site requires of staff."""
+    user = make_user(email)
+    ClusterStaff.objects.create(user=user, cluster=cluster, role=role)
+    if with_totp:
+        TOTP.activate(user, generate_totp_secret())
+    return user
+
+
 def make_org(
     name: str,
     *,
@@ -124,14 +134,9 @@ def world(db: Any) -> World:
     )
     orion_owner, applicant_owner = make_user("owner@orion.test"), make_user("owner@applicant.test")
     outsider = make_user("outsider@example.test")
-    mnc_admin, mnc_broker, ir_admin = (
-        make_user("admin@mnc.test"),
-        make_user("broker@mnc.test"),
-        make_user("admin@ir.test"),
-    )
-    ClusterStaff.objects.create(user=mnc_admin, cluster=mnc, role=StaffRole.ADMIN)
-    ClusterStaff.objects.create(user=mnc_broker, cluster=mnc, role=StaffRole.BROKER)
-    ClusterStaff.objects.create(user=ir_admin, cluster=ir, role=StaffRole.ADMIN)
+    mnc_admin = make_staff("admin@mnc.test", mnc, StaffRole.ADMIN)
+    mnc_broker = make_staff("broker@mnc.test", mnc, StaffRole.BROKER)
+    ir_admin = make_staff("admin@ir.test", ir, StaffRole.ADMIN)
 
     atlas = make_org(
         "Atlas Numérique",

@@ -9,27 +9,28 @@ from allauth.mfa.models import Authenticator
 from rest_framework.authtoken.models import Token
 from rest_framework.throttling import ScopedRateThrottle
 
-from tests.api.conftest import PASSWORD, World, client, make_user
+from matchmaking.models import OrganizationMember, OrganizationRole, StaffRole
+from tests.api.conftest import PASSWORD, World, client, make_staff, make_user
 
 pytestmark = pytest.mark.django_db
 
 
 def test_me_lists_organizations_with_roles_and_staff_clusters(world: World, as_user: Any) -> None:
-    # Given the MNC admin, who is also made editor of Orion
-    from matchmaking.models import OrganizationMember, OrganizationRole
-
-    OrganizationMember.objects.create(user=world.mnc_admin, organization=world.orion, role=OrganizationRole.EDITOR)
+    # Given a new IR broker without an authenticator app, who is also editor of Orion
+    broker = make_staff("broker@ir.test", world.ir, StaffRole.BROKER, with_totp=False)
+    OrganizationMember.objects.create(user=broker, organization=world.orion, role=OrganizationRole.EDITOR)
 
     # When they ask who they are
-    body = as_user(world.mnc_admin).get("/api/me/").json()
+    body = as_user(broker).get("/api/me/").json()
 
     # Then they see their organizations with roles, their staff clusters, and that staff need 2FA
-    assert body["email"] == "admin@mnc.test"
+    assert body["email"] == "broker@ir.test"
     assert [(o["organization"]["legal_name"], o["role"]) for o in body["organizations"]] == [
         ("Orion Systèmes", "editor")
     ]
-    assert [(c["cluster"]["code"], c["role"]) for c in body["staff_clusters"]] == [("MNC", "admin")]
+    assert [(c["cluster"]["code"], c["role"]) for c in body["staff_clusters"]] == [("images-reseaux", "broker")]
     assert body["requires_mfa"] is True
+    assert as_user(world.mnc_admin).get("/api/me/").json()["requires_mfa"] is False
 
 
 def test_me_requires_authentication(anonymous: Any) -> None:
@@ -122,10 +123,12 @@ def test_two_factor_accounts_get_tokens_from_a_session_only(world: World, anonym
 
 
 def test_staff_without_two_factor_get_no_token(world: World, as_user: Any) -> None:
-    response = as_user(world.mnc_admin).post("/api/auth/token/", format="json")
+    broker = make_staff("broker@ir.test", world.ir, StaffRole.BROKER, with_totp=False)
+
+    response = as_user(broker).post("/api/auth/token/", format="json")
 
     assert response.status_code == 403
-    assert not Token.objects.filter(user=world.mnc_admin).exists()
+    assert not Token.objects.filter(user=broker).exists()
 
 
 def test_password_guessing_is_throttled(world: World, anonymous: Any, monkeypatch: pytest.MonkeyPatch) -> None:

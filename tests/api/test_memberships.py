@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from matchmaking.models import Membership, MembershipStatus, Organization
-from tests.api.conftest import World
+from matchmaking.models import Membership, MembershipStatus, Organization, StaffRole
+from tests.api.conftest import World, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -108,6 +108,20 @@ def test_staff_of_another_cluster_cannot_decide(world: World, as_user: Any) -> N
     )
 
     assert response.status_code in {403, 404}
+    world.application.refresh_from_db()
+    assert world.application.status == MembershipStatus.APPLIED
+
+
+def test_staff_without_an_authenticator_app_cannot_decide(world: World, as_user: Any) -> None:
+    # Given an MNC broker who has not enrolled two-factor authentication
+    broker = make_staff("new-broker@mnc.test", world.mnc, StaffRole.BROKER, with_totp=False)
+
+    # When they try to admit through the API (as the staff pages, the API asks for the second factor)
+    response = as_user(broker).post(f"/api/memberships/{world.application.pk}/decide/", {"admit": True}, format="json")
+
+    # Then they are refused with a reason, and nothing changes
+    assert response.status_code == 403
+    assert "authenticator" in response.json()["detail"]
     world.application.refresh_from_db()
     assert world.application.status == MembershipStatus.APPLIED
 
