@@ -1,11 +1,13 @@
 """Server-rendered pages: each area of the site adds its own urls module here."""
 
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
 
-from frontend.views import calls, clusters, home, members, organizations, staff
+from frontend.views import calls, clusters, home, members, organizations, search, staff
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", home.home, name="home"),
+    path("search/", search.search_page, name="search"),
+    path("matchmaking/", include("frontend.urls_matchmaking", namespace="matchmaking")),
     path("clusters/", clusters.cluster_list, name="cluster_list"),
     path("clusters/<slug:code>/", clusters.cluster_detail, name="cluster_detail"),
     path("calls/", calls.call_list, name="call_list"),

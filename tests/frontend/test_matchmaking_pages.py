@@ -13,6 +13,7 @@ from django.utils import translation
 from matchmaking.models import IntroductionRequest, IntroductionState, SavedSearch
 from matchmaking.services import consortia, introductions
 from tests.fixtures import funnel
+from tests.fixtures.search import indices  # noqa: F401
 from tests.frontend.conftest import activate_totp
 
 pytestmark = pytest.mark.django_db
@@ -137,9 +138,13 @@ def test_calls_and_consortium_workspace(mm: dict[str, Any]) -> None:
         url("consortium_action", pk=consortium.pk, action="accept"), {"partner": invite.pk}
     )
     data = client.get(url("consortium_eligibility", pk=consortium.pk)).json()
-    assert [r["explanation"] for r in data["eligibility"]["rules"] if r["code"] == "min_countries"] == [
-        "needs at least 2 distinct eligible countries, has 2: FR, MA"
-    ] or data["eligibility"]["rules"][1]["ok"]
+    rules = {r["code"]: r for r in data["eligibility"]["rules"]}
+    assert rules["min_countries"]["explanation"] == "needs 2 distinct eligible countries, has 2: FR, MA"
+    assert rules["min_countries"]["ok"] is True
+    assert rules["min_partners"]["explanation"] == "needs 3 partners, has 2: Atlas Pay, Seine Secure"
+    page = client.get(url("consortium_detail", pk=consortium.pk)).content.decode()
+    assert "needs 3 partners, has 2" in page
+    assert "Export partners (CSV)" in page
     csv_response = client.get(url("consortium_csv", pk=consortium.pk))
     assert csv_response["Content-Type"].startswith("text/csv")
     assert "999999001" in csv_response.content.decode()
@@ -159,3 +164,28 @@ def test_saved_search_list_and_create(mm: dict[str, Any]) -> None:
     assert client_for(mm["outsider"]).post(url("saved_search_delete", pk=saved.pk)).status_code == 404
     client.post(url("saved_search_delete", pk=saved.pk))
     assert not SavedSearch.objects.exists()
+
+
+@pytest.mark.elasticsearch
+def test_recommendations_page_and_role_suggestions(mm: dict[str, Any], request: pytest.FixtureRequest) -> None:
+    from search import indexing, lifecycle
+
+    request.getfixturevalue("indices")
+    funnel.opportunity(mm["atlas"], "technology_request", "Cybersecurity audit of payment terminals")
+    funnel.opportunity(mm["seine"], "technology_offer", "Cybersecurity audit for payment systems")
+    mm["lyon"].competences = ["cybersecurity", "cryptography"]
+    mm["lyon"].save()
+    for spec in indexing.SPECS.values():
+        lifecycle.Rebuilder(spec).rebuild(threads=1)
+    client = client_for(mm["atlas_user"])
+    page = client.get(url("recommendations")).content.decode()
+    assert "Seine Secure" in page
+    assert "meets their offer" in page
+    assert "Request an introduction" in page
+    consortium = consortia.create_consortium(
+        mm["atlas_user"], call_id=mm["call"].pk, coordinator_id=mm["atlas"].pk, name="Pay Safe"
+    )
+    consortia.add_role(mm["atlas_user"], consortium.pk, title="Crypto lab", competences=["cryptography"])
+    page = client.get(url("consortium_detail", pk=consortium.pk)).content.decode()
+    assert "Lyon Labs" in page
+    assert "Covers the role&#x27;s competences: cryptography" in page

@@ -1,0 +1,50 @@
+// Live eligibility panel of a consortium workspace: re-reads the server's verdict every few
+// seconds and at once when a consortium notification arrives on the page's websocket
+// (the messaging script dispatches "maillage:notification" events on document).
+(function () {
+  "use strict";
+  var panel = document.getElementById("eligibility");
+  if (!panel) return;
+  var url = panel.getAttribute("data-url");
+  var icons = { met: "✔", warning: "⚠", unmet: "✘" };
+
+  function render(data) {
+    var report = data.eligibility;
+    var verdict = document.getElementById("elig-verdict");
+    verdict.textContent = report.eligible ? verdict.dataset.yes || verdict.textContent : verdict.dataset.no || verdict.textContent;
+    verdict.className = "badge " + (report.eligible ? "status-admitted" : "status-rejected");
+    var list = document.getElementById("elig-rules");
+    while (list.firstChild) list.removeChild(list.firstChild);
+    report.rules.forEach(function (rule) {
+      var li = document.createElement("li");
+      li.className = "rule rule-" + rule.status;
+      li.dataset.code = rule.code;
+      var icon = document.createElement("span");
+      icon.setAttribute("aria-hidden", "true");
+      icon.textContent = icons[rule.status] || "";
+      li.appendChild(icon);
+      li.appendChild(document.createTextNode(" " + rule.explanation));
+      list.appendChild(li);
+    });
+    data.partners.forEach(function (partner) {
+      var row = document.querySelector('tr[data-partner="' + partner.id + '"] .partner-state .badge');
+      if (row) {
+        row.textContent = partner.state_label;
+        row.className = "badge state-" + partner.state;
+      }
+    });
+  }
+
+  function refresh() {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) { if (data) render(data); })
+      .catch(function () { /* offline: the next tick retries */ });
+  }
+
+  document.addEventListener("maillage:notification", function (event) {
+    var kind = event.detail && event.detail.kind;
+    if (kind && kind.indexOf("consortium.") === 0) refresh();
+  });
+  setInterval(refresh, 5000);
+})();
