@@ -17,9 +17,11 @@ from stdnum.ma import ice as stdnum_ice
 
 # ISO 3166-1 alpha-2 as used by CORDIS too (EL and UK are CORDIS spellings,
 # kept so that imported track records keep their country).
-_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
-_LANGUAGE_RE = re.compile(r"^[a-z]{2}$")
-_PIC_RE = re.compile(r"^\d{9}$")
+# fullmatch with explicit ASCII classes: `\d` also matches Arabic-Indic digits and
+# `$` accepts a trailing newline, neither of which an identifier may contain.
+_COUNTRY_RE = re.compile(r"[A-Z]{2}")
+_LANGUAGE_RE = re.compile(r"[a-z]{2}")
+_PIC_RE = re.compile(r"[0-9]{9}")
 MAX_LIST_ITEMS = 100
 MAX_ITEM_LENGTH = 120
 
@@ -52,12 +54,12 @@ def validate_ice(value: str) -> None:
 
 
 def validate_pic(value: str) -> None:
-    if not isinstance(value, str) or not _PIC_RE.match(value):
+    if not isinstance(value, str) or not _PIC_RE.fullmatch(value):
         raise ValidationError(_("The EU PIC must be exactly 9 digits."), code="invalid_format")
 
 
 def validate_country_code(value: str) -> None:
-    if not isinstance(value, str) or not _COUNTRY_RE.match(value):
+    if not isinstance(value, str) or not _COUNTRY_RE.fullmatch(value):
         raise ValidationError(_("Use a two-letter country code in capitals, e.g. MA or FR."), code="invalid_country")
 
 
@@ -78,7 +80,7 @@ def validate_string_list(value: Any) -> None:
 def validate_language_codes(value: Any) -> None:
     validate_string_list(value)
     for item in value:
-        if not _LANGUAGE_RE.match(item):
+        if not _LANGUAGE_RE.fullmatch(item):
             raise ValidationError(
                 _("“%(code)s” is not a two-letter language code (e.g. fr, en, ar)."),
                 code="invalid_language",

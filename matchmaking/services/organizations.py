@@ -116,7 +116,7 @@ def resolve_themes(values: Any) -> list[Theme]:
 def _apply_organization_data(org: Organization, data: Mapping[str, Any]) -> list[Theme] | None:
     """Set fields on `org` (unsaved); returns the themes to set, or None when unchanged."""
     themes: list[Theme] | None = None
-    errors: dict[str, list[ValidationError]] = {}
+    errors: dict[str, list[str]] = {}
     for key, value in data.items():
         try:
             if key == "themes":
@@ -134,7 +134,7 @@ def _apply_organization_data(org: Organization, data: Mapping[str, Any]) -> list
                 value = [] if key in {"competences", "languages"} else ""
             setattr(org, key, value)
         except ValidationError as exc:
-            errors.setdefault(key, []).extend(exc.error_list)
+            errors.setdefault(key, []).extend(exc.messages)
     if errors:
         raise ValidationError(errors)
     return themes
