@@ -13,6 +13,9 @@ import os
 
 import pytest
 
+# Per-session index prefix (autouse, protects the demo's and other sessions' indices) and `es_node`.
+from tests.fixtures.elasticsearch import es_index_prefix, es_node  # noqa: F401
+
 
 def require_service(name: str, available: bool, how: str) -> None:
     """Fail in CI, skip locally, when a service a test needs is missing."""

@@ -1,0 +1,234 @@
+"""The French/English analysis, proved on the real node with `_analyze` and small real indices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from search import analysis
+from tests.search.conftest import MakeIndex
+
+pytestmark = pytest.mark.elasticsearch
+
+# The shape search/documents.py gives text: folded words, plus French and English stems.
+TEXT = {
+    "type": "text",
+    "analyzer": analysis.FOLDED_ANALYZER,
+    "search_analyzer": analysis.FOLDED_SEARCH_ANALYZER,
+    "fields": {
+        "fr": {
+            "type": "text",
+            "analyzer": analysis.FRENCH_ANALYZER,
+            "search_analyzer": analysis.FRENCH_SEARCH_ANALYZER,
+        },
+        "en": {
+            "type": "text",
+            "analyzer": analysis.ENGLISH_ANALYZER,
+            "search_analyzer": analysis.ENGLISH_SEARCH_ANALYZER,
+        },
+    },
+}
+NAME = {
+    "type": "text",
+    "analyzer": analysis.FOLDED_ANALYZER,
+    "fields": {
+        "exact": {"type": "text", "analyzer": analysis.EXACT_ANALYZER},
+        "prefix": {
+            "type": "text",
+            "analyzer": analysis.AUTOCOMPLETE_ANALYZER,
+            "search_analyzer": analysis.AUTOCOMPLETE_SEARCH_ANALYZER,
+        },
+    },
+}
+PROFILE = {"name": NAME, "description": TEXT}
+
+
+def tokens(client: Elasticsearch, index: str, analyzer: str, text: str) -> list[str]:
+    response = client.indices.analyze(index=index, analyzer=analyzer, text=text)
+    return [token["token"] for token in response["tokens"]]
+
+
+def find(client: Elasticsearch, index: str, text: str) -> set[str]:
+    """Names of the profiles a full-text query finds, searching the three forms of the description."""
+    response = client.search(
+        index=index,
+        query={
+            "multi_match": {
+                "query": text,
+                "fields": ["description", "description.fr", "description.en"],
+                "type": "most_fields",
+            }
+        },
+    )
+    return {hit["_source"]["name"] for hit in response["hits"]["hits"]}
+
+
+def profiles(*pairs: tuple[str, str]) -> list[dict[str, Any]]:
+    return [{"name": name, "description": description} for name, description in pairs]
+
+
+def test_accents_do_not_matter(es_node: Elasticsearch, make_index: MakeIndex) -> None:
+    # Given profiles written with and without accents
+    index = make_index(
+        PROFILE,
+        profiles(("IR", "Pôle Images & Réseaux"), ("Plain", "Ingenierie electronique"), ("Other", "Logiciel libre")),
+    )
+
+    # When searching with the other spelling, then each is found, and only it
+    assert find(es_node, index, "reseaux") == {"IR"}
+    assert find(es_node, index, "RÉSEAUX") == {"IR"}
+    assert find(es_node, index, "ingénierie électronique") == {"Plain"}
+
+
+def test_french_word_forms_match(es_node: Elasticsearch, make_index: MakeIndex) -> None:
+    index = make_index(
+        PROFILE,
+        profiles(("Pay", "Solution de paiement sécurisé"), ("Soc", "Une société d'ingénierie"), ("Other", "Capteurs")),
+    )
+
+    assert find(es_node, index, "paiements") == {"Pay"}
+    assert find(es_node, index, "sociétés") == {"Soc"}
+    assert find(es_node, index, "sécurisés") == {"Pay"}
+
+
+def test_english_word_forms_match(es_node: Elasticsearch, make_index: MakeIndex) -> None:
+    index = make_index(
+        PROFILE,
+        profiles(("Net", "We design the network of a smart city"), ("Co", "Companies' secured payments"), ("X", "Fun")),
+    )
+
+    assert find(es_node, index, "networks") == {"Net"}
+    assert find(es_node, index, "company's") == {"Co"}
+    assert find(es_node, index, "securing") == {"Co"}
+
+
+def test_elision_removes_french_articles(es_node: Elasticsearch, make_index: MakeIndex) -> None:
+    index = make_index(PROFILE, profiles(("Ing", "Bureau d’études et l'ingénierie des systèmes"), ("X", "Énergie")))
+
+    assert tokens(es_node, index, analysis.FOLDED_ANALYZER, "L'ingénierie qu’il faut") == ["ingenierie", "il", "faut"]
+    assert tokens(es_node, index, analysis.FRENCH_ANALYZER, "l'ingénierie") == ["ingeni"]
+    assert find(es_node, index, "ingénierie") == {"Ing"}
+    assert find(es_node, index, "études") == {"Ing"}
+
+
+def test_taxonomy_synonyms_match_across_languages(es_node: Elasticsearch, make_index: MakeIndex) -> None:
+    # Given the real synonym list kept with the taxonomy
+    index = make_index(
+        PROFILE,
+        profiles(
+            ("Cyber EN", "Cybersecurity audits for SMEs"),
+            ("Cyber FR", "Expert en cybersécurité industrielle"),
+            ("Pay EN", "An e-payment gateway"),
+            ("Food", "Agroalimentaire"),
+        ),
+    )
+
+    # Then each language's term finds the other's
+    assert find(es_node, index, "cybersécurité") == {"Cyber EN", "Cyber FR"}
+    assert find(es_node, index, "cybersecurity") == {"Cyber EN", "Cyber FR"}
+    # and a multi-word rule lines up with a hyphenated term
+    assert find(es_node, index, "paiement électronique") == {"Pay EN"}
+
+
+def test_synonym_rules_are_parsed_like_the_text(es_node: Elasticsearch, make_index: MakeIndex) -> None:
+    # Given a rule mixing a single word, a hyphenated term and a multi-word phrase
+    index = make_index(
+        PROFILE,
+        profiles(
+            ("Monetique", "Leader de la monétique au Maroc"),
+            ("Epay", "Secure e-payment for merchants"),
+            ("Paiement", "Des paiements électroniques sans contact"),
+            ("Pay only", "Paiement en espèces"),
+        ),
+        synonyms=["monétique, e-payment, paiement électronique"],
+    )
+
+    # Then any of them finds all three, but not a profile with only one word of a phrase
+    everyone = {"Monetique", "Epay", "Paiement"}
+    assert find(es_node, index, "monétique") == everyone
+    assert find(es_node, index, "e-payment") == everyone
+    assert find(es_node, index, "paiement électronique") >= everyone
+    assert "Pay only" not in find(es_node, index, "monetique")
+    # and the French search analyzer expands "monétique" to the French stems of the phrase
+    assert {"monet", "paie", "electron", "e", "payment"} <= set(
+        tokens(es_node, index, analysis.FRENCH_SEARCH_ANALYZER, "monétique")
+    )
+
+
+def test_synonyms_are_not_applied_when_indexing(es_node: Elasticsearch, make_index: MakeIndex) -> None:
+    index = make_index(PROFILE, [], synonyms=["monétique, e-payment"])
+
+    assert tokens(es_node, index, analysis.FRENCH_ANALYZER, "monétique") == ["monet"]
+
+
+def test_arabic_text_round_trips_and_is_searchable(es_node: Elasticsearch, make_index: MakeIndex) -> None:
+    name = "شركة الأمن السيبراني"
+    description = "حلول الأمن السيبراني والدفع الإلكتروني للشركات الصغيرة"
+    index = make_index(PROFILE, profiles((name, description), ("Latin", "Cybersécurité")))
+
+    assert tokens(es_node, index, analysis.FRENCH_ANALYZER, "الأمن السيبراني") == ["الأمن", "السيبراني"]
+    assert find(es_node, index, "الأمن السيبراني") == {name}
+    stored = es_node.get(index=index, id="0")["_source"]
+    assert stored == {"name": name, "description": description}
+
+
+def test_one_typo_still_finds_a_name(es_node: Elasticsearch, make_index: MakeIndex) -> None:
+    index = make_index(
+        PROFILE, profiles(("Systematic Paris-Région", ""), ("Images & Réseaux", ""), ("Pôle Mer Bretagne", ""))
+    )
+
+    def fuzzy(text: str) -> set[str]:
+        response = es_node.search(
+            index=index, query={"match": {"name": {"query": text, "fuzziness": "AUTO", "operator": "and"}}}
+        )
+        return {hit["_source"]["name"] for hit in response["hits"]["hits"]}
+
+    assert fuzzy("Sytematic") == {"Systematic Paris-Région"}
+    assert fuzzy("images et reseuax") == set()  # "et" is not in the name: all words must match
+    assert fuzzy("images reseuax") == {"Images & Réseaux"}
+    assert fuzzy("pole mee") == {"Pôle Mer Bretagne"}
+
+
+def test_suggestions_as_you_type_match_prefixes(es_node: Elasticsearch, make_index: MakeIndex) -> None:
+    index = make_index(PROFILE, profiles(("Images & Réseaux", ""), ("Résilience Énergie", ""), ("Agro", "")))
+
+    def suggest(prefix: str) -> set[str]:
+        response = es_node.search(index=index, query={"match": {"name.prefix": {"query": prefix, "operator": "and"}}})
+        return {hit["_source"]["name"] for hit in response["hits"]["hits"]}
+
+    assert suggest("rés") == {"Images & Réseaux", "Résilience Énergie"}
+    assert suggest("rese") == {"Images & Réseaux"}
+    assert suggest("images res") == {"Images & Réseaux"}
+
+
+def test_exact_name_ignores_case_and_accents_only(es_node: Elasticsearch, make_index: MakeIndex) -> None:
+    index = make_index(PROFILE, profiles(("Images & Réseaux", ""), ("Images", "")))
+
+    response = es_node.search(index=index, query={"match": {"name.exact": "IMAGES & RESEAUX"}})
+
+    assert [hit["_source"]["name"] for hit in response["hits"]["hits"]] == ["Images & Réseaux"]
+
+
+@pytest.mark.parametrize("text", ["Images & Réseaux", "Œuvre Économique", "Straße ﬁbre", "ÀÉÎÕÜ Ç", "شركة"])
+def test_python_fold_agrees_with_the_cluster(es_node: Elasticsearch, make_index: MakeIndex, text: str) -> None:
+    index = make_index(PROFILE, [])
+
+    assert [analysis.fold(text)] == tokens(es_node, index, analysis.EXACT_ANALYZER, text)
+
+
+def test_cluster_analysis_check_passes_with_the_plugin(es_node: Elasticsearch) -> None:
+    analysis.check_cluster_analysis(es_node)
+
+
+def test_cluster_analysis_check_explains_how_to_install_a_missing_plugin(es_node: Elasticsearch) -> None:
+    with pytest.raises(analysis.AnalysisPluginMissing) as raised:
+        analysis.check_cluster_analysis(es_node, chains=[("standard", ["maillage_no_such_filter"])])
+
+    message = str(raised.value)
+    assert "maillage-analysis" in message
+    assert "failed to find global filter under [maillage_no_such_filter]" in message
+    assert "search_node build-plugin" in message
+    assert "bin/elasticsearch-plugin install --batch" in message
+    assert "GET _nodes/plugins" in message
