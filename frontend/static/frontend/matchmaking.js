@@ -48,3 +48,37 @@
   });
   setInterval(refresh, 5000);
 })();
+
+// "Similar organizations" on a profile page: filled from the API (more_like_this on the index).
+(function () {
+  "use strict";
+  var list = document.getElementById("similar-list");
+  if (!list) return;
+  var profile = list.getAttribute("data-profile-url");
+  function clear() { while (list.firstChild) list.removeChild(list.firstChild); }
+  fetch(list.getAttribute("data-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+    .then(function (r) { return r.ok ? r.json() : []; })
+    .then(function (items) {
+      clear();
+      if (!items.length) {
+        var none = document.createElement("li");
+        none.className = "meta";
+        none.textContent = list.getAttribute("data-empty");
+        list.appendChild(none);
+        return;
+      }
+      items.forEach(function (item) {
+        var li = document.createElement("li");
+        var a = document.createElement("a");
+        a.href = profile.replace("/0/", "/" + item.organization_id + "/");
+        a.textContent = item.name;
+        li.appendChild(a);
+        var meta = document.createElement("span");
+        meta.className = "meta";
+        meta.textContent = " · " + item.country + " · " + item.reasons.join(" · ");
+        li.appendChild(meta);
+        list.appendChild(li);
+      });
+    })
+    .catch(clear);
+})();
