@@ -76,17 +76,21 @@ def _read_limited(stream: Any) -> bytes:
     return data
 
 
-def _check_strings(value: Any, depth: int = 0) -> None:
-    if depth > MAX_JSON_DEPTH:
-        raise exceptions.ParseError(_("JSON is nested too deeply (at most %(n)d levels).") % {"n": MAX_JSON_DEPTH})
+def _check_strings(value: Any, depth: int = 1) -> None:
+    """Walk the parsed body: `depth` counts the objects and arrays around `value`, itself included."""
     if isinstance(value, str):
         if _SURROGATE_RE.search(value):
             raise exceptions.ParseError(_("The body contains an invalid Unicode character (a lone surrogate)."))
-    elif isinstance(value, dict):
+        return
+    if not isinstance(value, dict | list):
+        return
+    if depth > MAX_JSON_DEPTH:
+        raise exceptions.ParseError(_("JSON is nested too deeply (at most %(n)d levels).") % {"n": MAX_JSON_DEPTH})
+    if isinstance(value, dict):
         for key, item in value.items():
-            _check_strings(key, depth + 1)
+            _check_strings(key, depth)
             _check_strings(item, depth + 1)
-    elif isinstance(value, list):
+    else:
         for item in value:
             _check_strings(item, depth + 1)
 

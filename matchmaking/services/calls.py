@@ -60,7 +60,7 @@ def _code_list(value: Any, field: str) -> list[str]:
 
 
 def _allowed_countries(value: Any) -> list[str]:
-    codes = [code.upper() for code in _code_list(value, "allowed_countries")]
+    codes = list(dict.fromkeys(code.upper() for code in _code_list(value, "allowed_countries")))
     bad = []
     for code in codes:
         try:
