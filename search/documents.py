@@ -1,0 +1,490 @@
+"""What the index holds: the mappings (elasticsearch-dsl `Document`s) and how a database row becomes a document.
+
+Only what a viewer may be shown is indexed: an organization is in the index
+exactly when `matchmaking.access.organization_visibility_scope(org)["listed"]`
+is true, together with the scope itself, so queries can filter per viewer
+without asking the database. The scope is also flattened into `access`
+tokens (see `access_tokens`) because the completion suggester can only filter
+on category contexts, and one encoding used by both searches and suggestions
+cannot disagree with itself.
+
+Text fields are indexed three ways (folded words, French stems, English
+stems) because a profile mixes both languages and we cannot trust a language
+tag on every sentence; queries search all three and let scoring sort it out.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Prefetch, Q
+from django.utils import translation
+from elasticsearch.dsl import (
+    Boolean,
+    Completion,
+    Date,
+    Document,
+    GeoPoint,
+    Integer,
+    Keyword,
+    Long,
+    Text,
+)
+
+from matchmaking import access
+from matchmaking.models import (
+    OFFER_KINDS,
+    Call,
+    Cluster,
+    EUParticipation,
+    LabelDecision,
+    MembershipStatus,
+    Opportunity,
+    Organization,
+    OrganizationKind,
+    ProfileStatus,
+    ProjectLabel,
+)
+from search import analysis
+from search.geo import city_location, region_aliases
+
+# --- Analysis components (defined in search/analysis.py) ----------------------
+
+FOLDED = analysis.FOLDED_ANALYZER
+FOLDED_SEARCH = analysis.FOLDED_SEARCH_ANALYZER
+FRENCH = analysis.FRENCH_ANALYZER
+ENGLISH = analysis.ENGLISH_ANALYZER
+FRENCH_SEARCH = analysis.FRENCH_SEARCH_ANALYZER
+ENGLISH_SEARCH = analysis.ENGLISH_SEARCH_ANALYZER
+AUTOCOMPLETE = analysis.AUTOCOMPLETE_ANALYZER
+FOLDED_NORMALIZER = analysis.FOLDED_NORMALIZER
+
+# Highlight markers: private-use characters cannot come from a keyboard and are
+# stripped from indexed text, so after HTML-escaping a snippet they are the only
+# places a <mark> may appear.
+HIGHLIGHT_PRE = "\ue000"
+HIGHLIGHT_POST = "\ue001"
+_MARKERS = re.compile("[\ue000\ue001]")
+
+TRL_RANGES: tuple[tuple[str, int, int], ...] = (("1-3", 1, 3), ("4-6", 4, 6), ("7-9", 7, 9))
+PUBLIC_SCOPE = "public"
+EVERYTHING_SCOPE = "all"  # carried by every document; only superusers query with it
+
+
+def bilingual_text(**kwargs: Any) -> Text:
+    """Folded words, plus French and English stems with search-time synonyms."""
+    return Text(
+        analyzer=FOLDED,
+        search_analyzer=FOLDED_SEARCH,
+        fields={
+            "fr": Text(analyzer=FRENCH, search_analyzer=FRENCH_SEARCH),
+            "en": Text(analyzer=ENGLISH, search_analyzer=ENGLISH_SEARCH),
+        },
+        **kwargs,
+    )
+
+
+def name_text() -> Text:
+    return Text(
+        analyzer=FOLDED,
+        fields={
+            "keyword": Keyword(normalizer=FOLDED_NORMALIZER),
+            "prefix": Text(analyzer=AUTOCOMPLETE, search_analyzer=FOLDED),
+        },
+    )
+
+
+class OrganizationDocument(Document):
+    """One listed organization with its offers and needs (flattened: facets count organizations)."""
+
+    org_id = Long()  # sort tiebreaker for search_after: sorting on _id is not allowed
+    name = name_text()  # acronym, or legal name when there is none: what cards show
+    legal_name = name_text()
+    acronym = name_text()
+    name_sort = Keyword(normalizer=FOLDED_NORMALIZER)
+    description_fr = Text(
+        analyzer=FRENCH,
+        search_analyzer=FRENCH_SEARCH,
+        fields={
+            "folded": Text(analyzer=FOLDED, search_analyzer=FOLDED_SEARCH),
+            "en": Text(analyzer=ENGLISH, search_analyzer=ENGLISH_SEARCH),
+        },
+    )
+    description_en = Text(
+        analyzer=ENGLISH,
+        search_analyzer=ENGLISH_SEARCH,
+        fields={
+            "folded": Text(analyzer=FOLDED, search_analyzer=FOLDED_SEARCH),
+            "fr": Text(analyzer=FRENCH, search_analyzer=FRENCH_SEARCH),
+        },
+    )
+    competences = bilingual_text()
+    competence_terms = Keyword()
+    offer_titles = bilingual_text()
+    offer_texts = bilingual_text()
+    need_titles = bilingual_text()
+    need_texts = bilingual_text()
+    tags = bilingual_text()
+    opportunity_kinds = Keyword()
+    trls = Integer()
+    trl_ranges = Keyword()
+    themes = Keyword()
+    theme_labels = bilingual_text()
+    # Words about the organization that are not its own text (its kind, clusters,
+    # region, country, in both languages), so "cybersecurity SME Brittany" works.
+    context = bilingual_text()
+    cluster_ids = Integer()
+    cluster_codes = Keyword()
+    partner_cluster_ids = Integer()
+    membership_cluster_ids = Integer()
+    visibility = Keyword()
+    access = Keyword()
+    country = Keyword()
+    city = Text(analyzer=FOLDED, fields={"keyword": Keyword()})
+    location = GeoPoint()
+    kind = Keyword()
+    size_band = Keyword()
+    languages = Keyword()
+    has_track_record = Boolean()
+    eu_projects_count = Integer()
+    validated = Boolean()
+    labels_count = Integer()
+    is_fictional = Boolean()
+    updated_at = Date()
+    version = Long()
+    name_suggest = Completion(
+        analyzer=FOLDED, preserve_separators=True, contexts=[{"name": "access", "type": "category"}]
+    )
+    competence_suggest = Completion(
+        analyzer=FOLDED, preserve_separators=True, contexts=[{"name": "access", "type": "category"}]
+    )
+
+
+class CallDocument(Document):
+    """A call for projects. Calls are visible to every signed-in user, so they carry no scope."""
+
+    call_id = Long()
+    programme = Keyword()
+    topic_code = Text(analyzer=FOLDED, fields={"keyword": Keyword(normalizer=FOLDED_NORMALIZER)})
+    title = Text(
+        analyzer=FOLDED,
+        fields={
+            "fr": Text(analyzer=FRENCH, search_analyzer=FRENCH_SEARCH),
+            "en": Text(analyzer=ENGLISH, search_analyzer=ENGLISH_SEARCH),
+            "keyword": Keyword(normalizer=FOLDED_NORMALIZER),
+        },
+    )
+    text = bilingual_text()
+    opens_on = Date()
+    deadline = Date()
+    published_by = Keyword()
+    allowed_countries = Keyword()
+    required_kinds = Keyword()
+    min_partners = Integer()
+    updated_at = Date()
+    version = Long()
+
+
+ORGANIZATION_MAPPING: dict[str, Any] = OrganizationDocument._doc_type.mapping.to_dict()
+CALL_MAPPING: dict[str, Any] = CallDocument._doc_type.mapping.to_dict()
+
+
+# --- Visibility as index data -------------------------------------------------
+
+
+def access_tokens(scope: access.VisibilityScope) -> list[str]:
+    """The scope as tokens: a viewer may see a document iff they share one token with it.
+
+    Mirrors `access.scope_allows` for listed organizations (unlisted ones are
+    not indexed): staff of any cluster with a membership; everyone for
+    `everyone`; members of an admitted cluster; members of partner clusters
+    for `partners`. `viewer_tokens` is the other half.
+    """
+    tokens = [EVERYTHING_SCOPE]
+    tokens += [f"s:{cid}" for cid in scope["membership_cluster_ids"]]
+    if scope["visibility"] == "everyone":
+        tokens.append(PUBLIC_SCOPE)
+    tokens += [f"c:{cid}" for cid in scope["cluster_ids"]]
+    if scope["visibility"] == "partners":
+        tokens += [f"p:{cid}" for cid in scope["partner_cluster_ids"]]
+    return tokens
+
+
+def viewer_tokens(
+    *, viewer_clusters: Iterable[int], staff_clusters: Iterable[int], superuser: bool = False
+) -> list[str]:
+    if superuser:
+        return [EVERYTHING_SCOPE]
+    tokens = [PUBLIC_SCOPE]
+    for cid in sorted(set(viewer_clusters)):
+        tokens += [f"c:{cid}", f"p:{cid}"]
+    tokens += [f"s:{cid}" for cid in sorted(set(staff_clusters))]
+    return tokens
+
+
+# --- Rows to documents ----------------------------------------------------------
+
+
+def sort_key(value: str) -> str:
+    """Accent-free lowercase, computed here: keyword normalizers cannot use the folding plugin filter."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def clean_text(value: Any) -> str:
+    if not value:
+        return ""
+    return _MARKERS.sub("", str(value))
+
+
+def clean_list(values: Any) -> list[str]:
+    if not isinstance(values, list | tuple):
+        return []
+    return [cleaned for cleaned in (clean_text(v).strip() for v in values) if cleaned]
+
+
+def trl_range(trl: int) -> str | None:
+    for label, low, high in TRL_RANGES:
+        if low <= trl <= high:
+            return label
+    return None
+
+
+@dataclass(frozen=True)
+class DocumentAction:
+    """What the index should hold for one object: `document` is None when it must not be there."""
+
+    object_id: int
+    version: int
+    document: dict[str, Any] | None
+
+
+def _track_records(orgs: list[Organization]) -> dict[int, set[int]]:
+    """EU projects per organization, linked by foreign key or by PIC (CORDIS rows not yet matched to a member)."""
+    by_pic = {org.pic: org.pk for org in orgs if org.pic}
+    projects: dict[int, set[int]] = defaultdict(set)
+    rows = EUParticipation.objects.filter(
+        Q(organization_id__in=[org.pk for org in orgs]) | Q(pic__in=list(by_pic))
+    ).values_list("organization_id", "pic", "project_id")
+    for org_id, pic, project_id in rows:
+        owner = org_id if org_id is not None else by_pic.get(pic)
+        if owner is not None:
+            projects[owner].add(project_id)
+        if pic in by_pic and by_pic[pic] != owner:
+            projects[by_pic[pic]].add(project_id)
+    return projects
+
+
+def _label_counts(org_ids: list[int]) -> dict[int, int]:
+    through = ProjectLabel.organizations.through
+    counts: dict[int, int] = defaultdict(int)
+    for org_id in through.objects.filter(
+        organization_id__in=org_ids, projectlabel__decision=LabelDecision.AWARDED
+    ).values_list("organization_id", flat=True):
+        counts[org_id] += 1
+    return counts
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    code: str
+    name: str
+    region: str
+    country: str
+
+
+def cluster_infos() -> dict[int, ClusterInfo]:
+    return {
+        c.pk: ClusterInfo(c.code, c.name, c.region, c.country)
+        for c in Cluster.objects.only("pk", "code", "name", "region", "country")
+    }
+
+
+def _both_languages(value: Any) -> list[str]:
+    with translation.override("fr"):
+        french = str(value)
+    with translation.override("en"):
+        english = str(value)
+    return [french] if french == english else [french, english]
+
+
+_KIND_WORDS = {kind: _both_languages(label) for kind, label in OrganizationKind.choices}
+_COUNTRY_WORDS = {"MA": ["Maroc", "Morocco"], "FR": ["France"]}
+
+
+def context_words(org: Organization, clusters: list[ClusterInfo]) -> list[str]:
+    words = list(_KIND_WORDS.get(org.kind, []))
+    words += _COUNTRY_WORDS.get(org.country, [])
+    for info in clusters:
+        words += [info.code, info.name]
+        if info.region:
+            words += [info.region, *region_aliases(info.region)]
+    if org.city:
+        words.append(clean_text(org.city))
+    return words
+
+
+def organization_document(
+    org: Organization,
+    scope: access.VisibilityScope,
+    *,
+    clusters: dict[int, ClusterInfo],
+    eu_projects: int = 0,
+    labels: int = 0,
+) -> dict[str, Any]:
+    """The document of one listed organization (themes and opportunities prefetched)."""
+    opportunities: list[Opportunity] = list(org.opportunities.all())
+    offers = [o for o in opportunities if o.kind in OFFER_KINDS]
+    needs = [o for o in opportunities if o.kind not in OFFER_KINDS]
+    trls = sorted({o.trl for o in opportunities if o.trl})
+    themes = list(org.themes.all())
+    competences = clean_list(org.competences)
+    name = clean_text(org.name)
+    location = None
+    if org.latitude is not None and org.longitude is not None:
+        location = {"lat": org.latitude, "lon": org.longitude}
+    else:
+        location = city_location(org.city)
+    tokens = access_tokens(scope)
+    name_inputs = [value for value in {clean_text(org.legal_name), clean_text(org.acronym)} if value]
+    return {
+        "org_id": org.pk,
+        "name": name,
+        "legal_name": clean_text(org.legal_name),
+        "acronym": clean_text(org.acronym),
+        "name_sort": sort_key(name),
+        "description_fr": clean_text(org.description_fr),
+        "description_en": clean_text(org.description_en),
+        "competences": competences,
+        "competence_terms": competences,
+        "offer_titles": [clean_text(o.title) for o in offers],
+        "offer_texts": [clean_text(o.text) for o in offers if o.text],
+        "need_titles": [clean_text(o.title) for o in needs],
+        "need_texts": [clean_text(o.text) for o in needs if o.text],
+        "tags": sorted({tag for o in opportunities for tag in clean_list(o.tags)}),
+        "opportunity_kinds": sorted({o.kind for o in opportunities}),
+        "trls": trls,
+        "trl_ranges": sorted({r for r in (trl_range(t) for t in trls) if r}),
+        "themes": sorted(theme.code for theme in themes),
+        "theme_labels": [label for theme in themes for label in (theme.label_fr, theme.label_en)],
+        "context": context_words(org, [clusters[cid] for cid in scope["cluster_ids"] if cid in clusters]),
+        "cluster_ids": scope["cluster_ids"],
+        "cluster_codes": sorted(clusters[cid].code for cid in scope["cluster_ids"] if cid in clusters),
+        "partner_cluster_ids": scope["partner_cluster_ids"],
+        "membership_cluster_ids": scope["membership_cluster_ids"],
+        "visibility": scope["visibility"],
+        "access": tokens,
+        "country": org.country,
+        "city": clean_text(org.city),
+        "location": location,
+        "kind": org.kind,
+        "size_band": org.size_band or None,
+        "languages": sorted(set(clean_list(org.languages))),
+        "has_track_record": eu_projects > 0,
+        "eu_projects_count": eu_projects,
+        "validated": org.profile_status == ProfileStatus.VALIDATED,
+        "labels_count": labels,
+        "is_fictional": org.is_fictional,
+        "updated_at": org.updated_at.isoformat() if isinstance(org.updated_at, datetime) else None,
+        "version": org.version,
+        "name_suggest": {"input": name_inputs, "contexts": {"access": tokens}},
+        "competence_suggest": {
+            "input": competences + [theme.label_fr for theme in themes] + [theme.label_en for theme in themes],
+            "contexts": {"access": tokens},
+        },
+    }
+
+
+def organization_actions(organization_ids: Iterable[int], chunk_size: int = 500) -> Iterator[DocumentAction]:
+    """The current database state of these organizations, as index actions, read in chunks.
+
+    Ids missing from the database (deleted) come out as deletions with version 0,
+    which the indexer sends without a version check: nothing newer can exist.
+    """
+    ids = sorted({int(i) for i in organization_ids})
+    clusters = cluster_infos()
+    for start in range(0, len(ids), chunk_size):
+        chunk = ids[start : start + chunk_size]
+        orgs = list(
+            Organization.objects.filter(pk__in=chunk).prefetch_related(
+                "themes", Prefetch("opportunities", queryset=Opportunity.objects.order_by("kind", "title", "pk"))
+            )
+        )
+        projects = _track_records(orgs)
+        labels = _label_counts([org.pk for org in orgs])
+        found = {org.pk for org in orgs}
+        for missing in chunk:
+            if missing not in found:
+                yield DocumentAction(missing, 0, None)
+        for org in orgs:
+            scope = access.organization_visibility_scope(org)
+            if not scope["listed"]:
+                yield DocumentAction(org.pk, org.version, None)
+                continue
+            doc = organization_document(
+                org,
+                scope,
+                clusters=clusters,
+                eu_projects=len(projects.get(org.pk, ())),
+                labels=labels.get(org.pk, 0),
+            )
+            yield DocumentAction(org.pk, org.version, doc)
+
+
+def call_version(call: Call) -> int:
+    """Calls have no version column: their last-update time in microseconds orders their states."""
+    return int(call.updated_at.timestamp() * 1_000_000)
+
+
+def call_document(call: Call, cluster_codes: dict[int, str]) -> dict[str, Any]:
+    return {
+        "call_id": call.pk,
+        "programme": call.programme,
+        "topic_code": clean_text(call.topic_code),
+        "title": clean_text(call.title),
+        "text": clean_text(call.text),
+        "opens_on": call.opens_on.isoformat(),
+        "deadline": call.deadline.isoformat(),
+        "published_by": cluster_codes.get(call.published_by_id) if call.published_by_id else None,
+        "allowed_countries": clean_list(call.allowed_countries),
+        "required_kinds": clean_list(call.required_kinds),
+        "min_partners": call.min_partners,
+        "updated_at": call.updated_at.isoformat(),
+        "version": call_version(call),
+    }
+
+
+def call_actions(call_ids: Iterable[int], chunk_size: int = 500) -> Iterator[DocumentAction]:
+    ids = sorted({int(i) for i in call_ids})
+    cluster_codes = dict(Cluster.objects.values_list("pk", "code"))
+    for start in range(0, len(ids), chunk_size):
+        chunk = ids[start : start + chunk_size]
+        calls = {call.pk: call for call in Call.objects.filter(pk__in=chunk)}
+        for call_id in chunk:
+            call = calls.get(call_id)
+            if call is None:
+                yield DocumentAction(call_id, 0, None)
+            else:
+                yield DocumentAction(call.pk, call_version(call), call_document(call, cluster_codes))
+
+
+def listed_organization_ids() -> list[int]:
+    """Candidates for the index; `organization_actions` applies the exact rule (it may still say "delete")."""
+    return list(
+        Organization.objects.filter(
+            profile_status=ProfileStatus.VALIDATED, memberships__status=MembershipStatus.ADMITTED
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def all_call_ids() -> list[int]:
+    return list(Call.objects.order_by("pk").values_list("pk", flat=True))

@@ -1,0 +1,351 @@
+"""How the index follows the database: a transactional outbox, flushed after commit.
+
+1. `matchmaking` sends `organizations_changed` / `calls_changed` inside the
+   transaction that changed the data. `record_changes` upserts one
+   `PendingIndexChange` row per object in that same transaction (so the note
+   commits or rolls back with the change) and schedules `flush` with
+   `transaction.on_commit`: nothing touches the network while the
+   transaction is open, and a rolled-back change leaves no trace.
+2. `flush` reads the *current* database state of the pending objects (never
+   the state carried by the signal), writes it with external versioning
+   (`version_type=external_gte`, version = `Organization.version`), so an older
+   state that arrives late loses to a newer one, and deletes the rows whose
+   token has not changed meanwhile.
+3. When Elasticsearch is unreachable the flush logs a warning, counts the
+   attempt on the rows and returns: the request that changed the database
+   succeeds. `manage.py search_index sync` (once, or `--watch` as a worker) and
+   the next successful flush apply what is pending.
+
+Flushes refresh the index (`refresh=True`) before returning: a profile made
+private, or a member who lapses, must vanish from other people's results as
+soon as the change is saved. `wait_for` would do the same at up to one
+refresh interval of latency per request, and would block indefinitely on an
+index whose refresh is disabled (as during a bulk load). These writes are
+human-paced and small, so the cost of an explicit refresh is negligible;
+bulk loads use their own path without it.
+
+During a rebuild the new index is reachable through a second alias
+(`<alias>-building`); flushes write to both, so a change made while the
+bulk load runs reaches the new index whatever the order (versions decide).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch import ConnectionError as ESConnectionError
+from elasticsearch.helpers import parallel_bulk, streaming_bulk
+
+from search import documents
+from search.client import LocalNodeNotRunning, get_client, index_name
+from search.models import IndexKind, PendingIndexChange
+
+logger = logging.getLogger(__name__)
+
+# Errors that mean "Elasticsearch is not there right now": keep the rows, retry later.
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    ESConnectionError,
+    TransportError,
+    LocalNodeNotRunning,
+    ApiError,
+)
+FLUSH_BATCH = 500
+FLUSH_REQUEST_TIMEOUT = 15.0
+
+
+# --- What is indexed, per kind --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """One logical index: its alias, mapping, and how to read its documents from the database."""
+
+    kind: str
+    base: str
+    mapping: dict[str, Any]
+    actions: Callable[[Iterable[int]], Iterator[documents.DocumentAction]]
+    source_ids: Callable[[], list[int]]
+    id_field: str
+
+    @property
+    def alias(self) -> str:
+        return index_name(self.base)
+
+    @property
+    def building_alias(self) -> str:
+        return f"{self.alias}-building"
+
+    def new_index_name(self) -> str:
+        return f"{self.alias}-{timezone.now():%Y%m%d%H%M%S%f}"
+
+
+ORGANIZATIONS = IndexSpec(
+    kind=IndexKind.ORGANIZATION,
+    base="organizations",
+    mapping=documents.ORGANIZATION_MAPPING,
+    actions=documents.organization_actions,
+    source_ids=documents.listed_organization_ids,
+    id_field="org_id",
+)
+CALLS = IndexSpec(
+    kind=IndexKind.CALL,
+    base="calls",
+    mapping=documents.CALL_MAPPING,
+    actions=documents.call_actions,
+    source_ids=documents.all_call_ids,
+    id_field="call_id",
+)
+SPECS: dict[str, IndexSpec] = {spec.kind: spec for spec in (ORGANIZATIONS, CALLS)}
+
+
+# --- Signal receivers: the outbox -------------------------------------------------
+
+
+def record_changes(kind: str, object_ids: Iterable[Any]) -> None:
+    """Note durably, in the caller's transaction, that these objects' index entries must be refreshed."""
+    ids = sorted({int(i) for i in object_ids if i is not None})
+    if not ids:
+        return
+    PendingIndexChange.objects.bulk_create(
+        [PendingIndexChange(kind=kind, object_id=i, token=uuid.uuid4()) for i in ids],
+        update_conflicts=True,
+        unique_fields=["kind", "object_id"],
+        update_fields=["token"],
+    )
+    transaction.on_commit(partial(flush_after_commit, kind, ids))
+
+
+def on_organizations_changed(sender: Any, organization_ids: Iterable[Any] = (), **kwargs: Any) -> None:
+    record_changes(IndexKind.ORGANIZATION, organization_ids)
+
+
+def on_calls_changed(sender: Any, call_ids: Iterable[Any] = (), **kwargs: Any) -> None:
+    record_changes(IndexKind.CALL, call_ids)
+
+
+def flush_after_commit(kind: str, ids: list[int]) -> None:
+    """The on-commit half: never raises, because the database change it follows is already committed."""
+    try:
+        flush(kind, ids)
+    except Exception:
+        logger.exception("Search index flush failed; the changes stay in the outbox for `search_index sync`.")
+
+
+# --- Writing to the index -----------------------------------------------------------
+
+
+@dataclass
+class FlushResult:
+    applied: int = 0
+    failed: int = 0
+    errors: dict[int, str] = field(default_factory=dict)
+    unavailable: bool = False
+
+
+def _write_client() -> Elasticsearch:
+    return get_client().options(request_timeout=FLUSH_REQUEST_TIMEOUT)
+
+
+def _operations(spec: IndexSpec, action: documents.DocumentAction, targets: list[str]) -> list[dict[str, Any]]:
+    ops: list[dict[str, Any]] = []
+    for target in targets:
+        meta: dict[str, Any] = {"_index": target, "_id": str(action.object_id)}
+        if action.document is not None:
+            meta.update(version=action.version, version_type="external_gte")
+            ops += [{"index": meta}, action.document]
+        else:
+            if action.version > 0:
+                meta.update(version=action.version, version_type="external_gte")
+            ops.append({"delete": meta})
+    return ops
+
+
+def _item_error(item: dict[str, Any], primary: str) -> str | None:
+    """None when the item reached the state we wanted; else a short reason."""
+    (op, result), *_ = item.items()
+    status = int(result.get("status", 500))
+    if status < 300:
+        return None
+    error = result.get("error") or {}
+    error_type = error.get("type", "") if isinstance(error, dict) else str(error)
+    if status == 409 and error_type == "version_conflict_engine_exception":
+        return None  # a newer state is already there
+    if op == "delete" and status == 404 and error_type in {"", "not_found"}:
+        return None  # already absent
+    if status == 404 and error_type == "index_not_found_exception" and result.get("_index") != primary:
+        return None  # no rebuild in progress
+    reason = error.get("reason", "") if isinstance(error, dict) else ""
+    return f"{status} {error_type}: {reason}"[:500]
+
+
+def apply_actions(spec: IndexSpec, actions: list[documents.DocumentAction], *, refresh: bool = True) -> dict[int, str]:
+    """Write these states to the live alias (and to an index being built); returns errors by object id.
+
+    `require_alias` keeps a write from auto-creating an index named like the
+    alias when the index is missing; the missing index is then reported as an
+    error and the rows stay pending.
+    """
+    if not actions:
+        return {}
+    targets = [spec.alias, spec.building_alias]
+    operations: list[dict[str, Any]] = []
+    owners: list[int] = []
+    for action in actions:
+        ops = _operations(spec, action, targets)
+        operations += ops
+        for op in ops:
+            if "index" in op or "delete" in op:
+                owners.append(action.object_id)
+    response = _write_client().bulk(operations=operations, refresh=refresh, require_alias=True)
+    errors: dict[int, str] = {}
+    for owner, item in zip(owners, response["items"], strict=True):
+        problem = _item_error(item, spec.alias)
+        if problem is not None:
+            errors.setdefault(owner, problem)
+    return errors
+
+
+def flush(kind: str, ids: Iterable[int] | None = None, *, batch_size: int = FLUSH_BATCH) -> FlushResult:
+    """Apply pending changes of one kind (only `ids`, or all) to the index; see the module docstring."""
+    spec = SPECS[kind]
+    result = FlushResult()
+    pending = PendingIndexChange.objects.filter(kind=kind)
+    if ids is not None:
+        wanted = sorted({int(i) for i in ids})
+        if not wanted:
+            return result
+        pending = pending.filter(object_id__in=wanted)
+    last_pk = 0
+    while True:
+        rows: list[dict[str, Any]] = [
+            dict(row)
+            for row in pending.filter(pk__gt=last_pk).order_by("pk").values("pk", "object_id", "token")[:batch_size]
+        ]
+        if not rows:
+            return result
+        last_pk = rows[-1]["pk"]
+        try:
+            actions = list(spec.actions([row["object_id"] for row in rows]))
+            errors = apply_actions(spec, actions)
+        except UNAVAILABLE_ERRORS as exc:
+            message = f"{type(exc).__name__}: {exc}"[:500]
+            logger.warning("Elasticsearch unavailable, %d %s change(s) kept pending: %s", len(rows), kind, message)
+            _mark_failed(rows, {row["object_id"]: message for row in rows})
+            result.failed += len(rows)
+            result.unavailable = True
+            return result
+        done = [row for row in rows if row["object_id"] not in errors]
+        _delete_unchanged(done)
+        if errors:
+            logger.warning("Index rejected %d %s change(s): %s", len(errors), kind, next(iter(errors.values())))
+            _mark_failed([row for row in rows if row["object_id"] in errors], errors)
+        result.applied += len(done)
+        result.failed += len(errors)
+        result.errors.update(errors)
+
+
+def _delete_unchanged(rows: list[dict[str, Any]]) -> None:
+    """Delete rows unless the object changed again since we read them (their token moved on)."""
+    if not rows:
+        return
+    condition = Q()
+    for row in rows:
+        condition |= Q(pk=row["pk"], token=row["token"])
+    PendingIndexChange.objects.filter(condition).delete()
+
+
+def _mark_failed(rows: list[dict[str, Any]], errors: dict[int, str]) -> None:
+    now = timezone.now()
+    for row in rows:
+        PendingIndexChange.objects.filter(pk=row["pk"]).update(
+            attempts=F("attempts") + 1, last_error=errors.get(row["object_id"], ""), last_attempt_at=now
+        )
+
+
+def sync(kinds: Iterable[str] | None = None) -> dict[str, FlushResult]:
+    """Apply everything pending (the worker's unit of work)."""
+    return {kind: flush(kind) for kind in (kinds or SPECS)}
+
+
+def pending_counts() -> dict[str, int]:
+    return {kind: PendingIndexChange.objects.filter(kind=kind).count() for kind in SPECS}
+
+
+# --- Bulk loading (rebuilds and the benchmark) -------------------------------------
+
+
+def bulk_actions(spec: IndexSpec, index: str, docs: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for doc in docs:
+        object_id = doc[spec.id_field]
+        yield {
+            "_index": index,
+            "_id": str(object_id),
+            "version": int(doc.get("version") or 1),
+            "version_type": "external_gte",
+            "_source": doc,
+        }
+
+
+def documents_from_database(spec: IndexSpec, ids: Iterable[int] | None = None) -> Iterator[dict[str, Any]]:
+    """Documents of every indexable object (in id order), read from the database in chunks."""
+    for action in spec.actions(spec.source_ids() if ids is None else ids):
+        if action.document is not None:
+            yield action.document
+
+
+def bulk_index_documents(
+    docs: Iterable[dict[str, Any]],
+    *,
+    spec: IndexSpec = ORGANIZATIONS,
+    index: str | None = None,
+    chunk_size: int = 2000,
+    threads: int = 2,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, list[str]]:
+    """Index plain documents (as `documents.organization_document` builds them) into `index` (default: the alias).
+
+    Returns (indexed count, errors). Version conflicts count as indexed: the
+    index already holds that state or a newer one. Used by rebuilds and by the
+    benchmark, which feeds generated documents without a database.
+    """
+    client = get_client().options(request_timeout=120.0)
+    target = index or spec.alias
+    indexed = 0
+    errors: list[str] = []
+    stream = bulk_actions(spec, target, docs)
+    results: Iterable[tuple[bool, Any]]
+    if threads > 1:
+        results = parallel_bulk(
+            client,
+            stream,
+            thread_count=threads,
+            chunk_size=chunk_size,
+            max_chunk_bytes=50 * 1024 * 1024,
+            raise_on_error=False,
+            raise_on_exception=True,
+        )
+    else:
+        results = streaming_bulk(
+            client, stream, chunk_size=chunk_size, raise_on_error=False, max_retries=2, initial_backoff=1
+        )
+    for ok, item in results:
+        if ok:
+            indexed += 1
+        else:
+            (_op, detail), *_ = item.items()
+            if int(detail.get("status", 0)) == 409:
+                indexed += 1
+            elif len(errors) < 20:
+                errors.append(str(detail.get("error"))[:300])
+        if progress is not None:
+            progress(indexed)
+    return indexed, errors

@@ -1,0 +1,836 @@
+"""The queries: partners, calls and suggestions, filtered by what the viewer may see.
+
+Callers get small dataclasses (ids, display fields, HTML-safe highlights,
+facet counts, an opaque cursor), never raw Elasticsearch responses.
+
+User text only ever reaches `match`-family queries (`multi_match`,
+`match_phrase`, completion prefixes), which analyze it as plain words: no
+query-string syntax exists for it to break. Control characters are dropped,
+whitespace collapsed, and text longer than `MAX_QUERY_LENGTH` is refused
+with a ValidationError (a 400 in the API) rather than silently truncated, so
+the user knows what was searched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from elasticsearch import ApiError, TransportError
+from elasticsearch import ConnectionError as ESConnectionError
+
+from matchmaking import access
+from matchmaking.models import Cluster, OpportunityKind, OrganizationKind, Programme, SizeBand, Theme
+from search import documents
+from search.client import LocalNodeNotRunning, get_client
+from search.geo import CITIES, city_key
+from search.indexing import CALLS, ORGANIZATIONS
+
+logger = logging.getLogger(__name__)
+
+MAX_QUERY_LENGTH = 500
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+MAX_FROM = 10_000  # beyond this, pages come from cursors (search_after)
+MAX_KM = 20_000
+SUGGEST_MAX_PREFIX = 50  # the completion field's default max_input_length
+CURSOR_SALT = "search.cursor"
+
+
+class SearchUnavailable(Exception):
+    """Elasticsearch could not answer; pages and the API turn this into a 503 with a clear message."""
+
+
+# --- Input ------------------------------------------------------------------------------
+
+
+def normalize_text(text: str | None) -> str:
+    """Plain words from anything a user may type; a ValidationError when it is too long."""
+    if not text:
+        return ""
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in {"Cc", "Zl", "Zp"} or ch in "\ue000\ue001" else ch for ch in str(text)
+    )
+    cleaned = " ".join(cleaned.split())
+    if len(cleaned) > MAX_QUERY_LENGTH:
+        raise ValidationError(
+            _("The search text is too long: at most %(max)d characters.") % {"max": MAX_QUERY_LENGTH},
+            code="too_long",
+        )
+    return cleaned
+
+
+@dataclass(frozen=True)
+class GeoFilter:
+    lat: float
+    lon: float
+    km: float
+    label: str = ""
+
+    @classmethod
+    def near_city(cls, city: str, km: float) -> GeoFilter:
+        found = CITIES.get(city_key(city))
+        if found is None:
+            raise ValidationError(_("Unknown city: %(city)s.") % {"city": city[:80]}, code="unknown_city")
+        return cls(lat=found[1], lon=found[2], km=km, label=found[0])
+
+    def __post_init__(self) -> None:
+        if not (-90 <= self.lat <= 90 and -180 <= self.lon <= 180):
+            raise ValidationError(_("Latitude or longitude out of range."), code="invalid_point")
+        if not (0 < self.km <= MAX_KM):
+            raise ValidationError(_("The distance must be between 0 and %(max)d km.") % {"max": MAX_KM})
+
+
+@dataclass(frozen=True)
+class OrganizationFilters:
+    """Facet selections (values OR-ed within a facet, facets AND-ed) and the geographic filter."""
+
+    cluster: tuple[str, ...] = ()
+    country: tuple[str, ...] = ()
+    kind: tuple[str, ...] = ()
+    size_band: tuple[str, ...] = ()
+    theme: tuple[str, ...] = ()
+    opportunity_kind: tuple[str, ...] = ()
+    trl: tuple[str, ...] = ()
+    language: tuple[str, ...] = ()
+    track_record: tuple[str, ...] = ()
+    near: GeoFilter | None = None
+
+    def selected(self, facet: str) -> tuple[str, ...]:
+        value: tuple[str, ...] = getattr(self, facet)
+        return value
+
+    def without(self, facet: str, value: str | None = None) -> OrganizationFilters:
+        """The same filters with one value (or the whole facet) removed: for "remove a filter" links."""
+        kept = tuple(v for v in self.selected(facet) if value is not None and v != value)
+        changes: dict[str, Any] = {facet: kept}
+        return replace(self, **changes)
+
+    def is_empty(self) -> bool:
+        return self.near is None and not any(self.selected(name) for name in FACETS)
+
+    def key(self) -> dict[str, Any]:
+        data: dict[str, Any] = {name: sorted(self.selected(name)) for name in FACETS if self.selected(name)}
+        if self.near is not None:
+            data["near"] = [self.near.lat, self.near.lon, self.near.km]
+        return data
+
+
+@dataclass(frozen=True)
+class FacetSpec:
+    name: str
+    field: str
+    label: Any  # lazy translation
+    size: int = 50
+
+
+FACETS: dict[str, FacetSpec] = {
+    spec.name: spec
+    for spec in (
+        FacetSpec("cluster", "cluster_codes", gettext_lazy("Cluster")),
+        FacetSpec("country", "country", gettext_lazy("Country")),
+        FacetSpec("kind", "kind", gettext_lazy("Kind of organization")),
+        FacetSpec("size_band", "size_band", gettext_lazy("Size")),
+        FacetSpec("theme", "themes", gettext_lazy("Theme")),
+        FacetSpec("opportunity_kind", "opportunity_kinds", gettext_lazy("Offers and needs")),
+        FacetSpec("trl", "trl_ranges", gettext_lazy("Technology readiness (TRL)")),
+        FacetSpec("language", "languages", gettext_lazy("Languages")),
+        FacetSpec("track_record", "has_track_record", gettext_lazy("EU project track record")),
+    )
+}
+SORTS = ("relevance", "name", "updated")
+
+COUNTRY_NAMES = {
+    "MA": gettext_lazy("Morocco"),
+    "FR": gettext_lazy("France"),
+    "TN": gettext_lazy("Tunisia"),
+    "DZ": gettext_lazy("Algeria"),
+    "SN": gettext_lazy("Senegal"),
+    "CI": gettext_lazy("Côte d'Ivoire"),
+    "BE": gettext_lazy("Belgium"),
+    "DE": gettext_lazy("Germany"),
+    "ES": gettext_lazy("Spain"),
+    "IT": gettext_lazy("Italy"),
+    "PT": gettext_lazy("Portugal"),
+    "NL": gettext_lazy("Netherlands"),
+    "GB": gettext_lazy("United Kingdom"),
+    "CH": gettext_lazy("Switzerland"),
+}
+LANGUAGE_NAMES = {
+    "fr": gettext_lazy("French"),
+    "en": gettext_lazy("English"),
+    "ar": gettext_lazy("Arabic"),
+    "es": gettext_lazy("Spanish"),
+    "de": gettext_lazy("German"),
+    "it": gettext_lazy("Italian"),
+    "pt": gettext_lazy("Portuguese"),
+    "zgh": gettext_lazy("Tamazight"),
+    "ber": gettext_lazy("Tamazight"),
+}
+TRL_LABELS = {
+    "1-3": gettext_lazy("TRL 1–3 (research)"),
+    "4-6": gettext_lazy("TRL 4–6 (development)"),
+    "7-9": gettext_lazy("TRL 7–9 (market-ready)"),
+}
+TRACK_RECORD_LABELS = {"true": gettext_lazy("Has EU projects"), "false": gettext_lazy("No EU project yet")}
+
+
+# --- Results ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class Facet:
+    name: str
+    label: str
+    values: list[FacetValue]
+
+
+@dataclass(frozen=True)
+class OrganizationHit:
+    id: int
+    name: str
+    legal_name: str
+    acronym: str
+    kind: str
+    size_band: str | None
+    country: str
+    city: str
+    cluster_codes: list[str]
+    themes: list[str]
+    competences: list[str]
+    has_track_record: bool
+    eu_projects_count: int
+    score: float | None
+    # HTML-safe: the indexed text escaped, with only <mark> added around matches.
+    highlights: dict[str, list[str]]
+    summary: str  # plain text, for cards without a highlight
+
+    @property
+    def snippets(self) -> list[SafeString]:
+        out: list[SafeString] = []
+        for fragments in self.highlights.values():
+            out += [mark_safe(fragment) for fragment in fragments]  # noqa: S308 - escaped in _safe_highlight
+        return out[:3]
+
+
+@dataclass
+class OrganizationSearchResult:
+    total: int
+    hits: list[OrganizationHit]
+    facets: list[Facet]
+    text: str
+    sort: str
+    size: int
+    next_cursor: str | None = None
+    page: int | None = None
+    suggestions: list[str] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[int]:
+        return [hit.id for hit in self.hits]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str
+    kind: str  # "organization" or "competence"
+    organization_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CallHit:
+    id: int
+    topic_code: str
+    title: str
+    programme: str
+    opens_on: str
+    deadline: str
+    published_by: str | None
+    highlights: dict[str, list[str]]
+
+
+@dataclass
+class CallSearchResult:
+    total: int
+    hits: list[CallHit]
+    facets: list[Facet]
+    text: str
+
+
+# --- Viewer ----------------------------------------------------------------------------------
+
+
+def viewer_access_tokens(viewer: Any) -> list[str] | None:
+    """The viewer's tokens for the `access` field, or None for a viewer who may see nothing."""
+    if viewer is None or not getattr(viewer, "is_authenticated", False) or not getattr(viewer, "is_active", True):
+        return None
+    return documents.viewer_tokens(
+        viewer_clusters=access.viewer_cluster_ids(viewer),
+        staff_clusters=access.staff_cluster_ids(viewer),
+        superuser=bool(getattr(viewer, "is_superuser", False)),
+    )
+
+
+# --- Query building -----------------------------------------------------------------------------
+
+NAME_FIELDS = ["acronym^8", "legal_name^6", "name^6"]
+PRIMARY_FIELDS = [
+    "competences^3",
+    "competences.fr^3",
+    "competences.en^3",
+    "offer_titles^3",
+    "offer_titles.fr^3",
+    "offer_titles.en^3",
+    "need_titles^3",
+    "need_titles.fr^3",
+    "need_titles.en^3",
+    "theme_labels^2",
+    "theme_labels.fr^2",
+    "theme_labels.en^2",
+    "tags^2",
+    "tags.fr^2",
+    "tags.en^2",
+]
+SECONDARY_FIELDS = [
+    "description_fr",
+    "description_fr.folded",
+    "description_fr.en",
+    "description_en",
+    "description_en.folded",
+    "description_en.fr",
+    "offer_texts",
+    "offer_texts.fr",
+    "offer_texts.en",
+    "need_texts",
+    "need_texts.fr",
+    "need_texts.en",
+    "context^0.5",
+    "context.fr^0.5",
+    "context.en^0.5",
+]
+TEXT_FIELDS = NAME_FIELDS + PRIMARY_FIELDS + SECONDARY_FIELDS
+PHRASE_FIELDS = [
+    "legal_name^6",
+    "acronym^6",
+    "competences^3",
+    "offer_titles^3",
+    "need_titles^3",
+    "description_fr",
+    "description_en",
+    "offer_texts",
+    "need_texts",
+]
+FUZZY_FIELDS = ["acronym^4", "legal_name^4", "competences^1.5", "offer_titles", "need_titles"]
+HIGHLIGHT_FIELDS = {
+    # shown name -> fields whose fragments count for it
+    "description": ["description_fr", "description_en", "description_fr.folded", "description_en.folded"],
+    "competences": ["competences", "competences.fr", "competences.en"],
+    "offers": ["offer_titles", "offer_titles.fr", "offer_titles.en", "offer_texts", "offer_texts.fr"],
+    "needs": ["need_titles", "need_titles.fr", "need_titles.en", "need_texts", "need_texts.fr"],
+}
+
+
+def text_query(text: str) -> dict[str, Any]:
+    """Words anywhere (boosted by field), or a near-miss on names; phrases and all-words matches rank higher."""
+    return {
+        "bool": {
+            "should": [
+                {"multi_match": {"query": text, "fields": TEXT_FIELDS, "type": "best_fields", "tie_breaker": 0.3}},
+                {
+                    "multi_match": {
+                        "query": text,
+                        "fields": FUZZY_FIELDS,
+                        "fuzziness": "AUTO",
+                        "prefix_length": 1,
+                        "max_expansions": 20,
+                        "boost": 0.5,
+                    }
+                },
+            ],
+            "minimum_should_match": 1,
+        }
+    }
+
+
+def ranking_boosts(text: str) -> list[dict[str, Any]]:
+    return [
+        {"multi_match": {"query": text, "fields": PHRASE_FIELDS, "type": "phrase", "slop": 1, "boost": 4}},
+        {
+            "multi_match": {
+                "query": text,
+                "fields": TEXT_FIELDS,
+                "type": "cross_fields",
+                "operator": "and",
+                "boost": 2,
+            }
+        },
+    ]
+
+
+def facet_filter(name: str, values: Sequence[str]) -> dict[str, Any] | None:
+    if not values:
+        return None
+    spec = FACETS[name]
+    if name == "track_record":
+        wanted = {v == "true" for v in values}
+        if len(wanted) == 2:
+            return None
+        return {"term": {spec.field: wanted.pop()}}
+    return {"terms": {spec.field: list(values)}}
+
+
+def visibility_filter(tokens: list[str]) -> dict[str, Any]:
+    return {"terms": {"access": tokens}}
+
+
+def geo_filter(near: GeoFilter) -> dict[str, Any]:
+    return {"geo_distance": {"distance": f"{near.km}km", "location": {"lat": near.lat, "lon": near.lon}}}
+
+
+def sort_clause(sort: str, has_text: bool) -> list[Any]:
+    if sort == "name":
+        return [{"name_sort": "asc"}, {"org_id": "asc"}]
+    if sort == "updated" or not has_text:
+        return [{"updated_at": {"order": "desc", "missing": "_last"}}, {"org_id": "asc"}]
+    return [{"_score": "desc"}, {"org_id": "asc"}]
+
+
+def build_organization_search(
+    *,
+    tokens: list[str],
+    text: str,
+    filters: OrganizationFilters,
+    sort: str,
+    size: int,
+    from_: int = 0,
+    search_after: list[Any] | None = None,
+    facets: bool = True,
+) -> dict[str, Any]:
+    base_filters: list[dict[str, Any]] = [visibility_filter(tokens)]
+    if filters.near is not None:
+        base_filters.append(geo_filter(filters.near))
+    query: dict[str, Any] = {"bool": {"filter": base_filters}}
+    if text:
+        query["bool"]["must"] = [text_query(text)]
+        query["bool"]["should"] = ranking_boosts(text)
+    facet_filters = {name: facet_filter(name, filters.selected(name)) for name in FACETS}
+    active = {name: f for name, f in facet_filters.items() if f is not None}
+    body: dict[str, Any] = {
+        "query": query,
+        "size": size,
+        "sort": sort_clause(sort, bool(text)),
+        "track_total_hits": True,
+        "_source": [
+            "org_id",
+            "name",
+            "legal_name",
+            "acronym",
+            "kind",
+            "size_band",
+            "country",
+            "city",
+            "cluster_codes",
+            "themes",
+            "competences",
+            "has_track_record",
+            "eu_projects_count",
+            "description_fr",
+            "description_en",
+        ],
+    }
+    if active:
+        # post_filter, not query: each facet's counts below ignore the facet's own selection.
+        body["post_filter"] = {"bool": {"filter": list(active.values())}}
+    if search_after is not None:
+        body["search_after"] = search_after
+    elif from_:
+        body["from"] = from_
+    if facets:
+        aggs: dict[str, Any] = {}
+        for name, spec in FACETS.items():
+            others = [f for other, f in active.items() if other != name]
+            terms = {"terms": {"field": spec.field, "size": spec.size}}
+            aggs[name] = {"filter": {"bool": {"filter": others}}, "aggs": {"values": terms}}
+        body["aggs"] = aggs
+    if text:
+        body["highlight"] = {
+            "pre_tags": [documents.HIGHLIGHT_PRE],
+            "post_tags": [documents.HIGHLIGHT_POST],
+            "encoder": "default",
+            "fragment_size": 160,
+            "number_of_fragments": 2,
+            "no_match_size": 0,
+            "require_field_match": False,
+            "highlight_query": text_query(text),
+            "fields": {f: {} for fields in HIGHLIGHT_FIELDS.values() for f in fields},
+        }
+    return body
+
+
+# --- Cursors ------------------------------------------------------------------------------
+
+
+def _fingerprint(text: str, filters: OrganizationFilters, sort: str, size: int) -> str:
+    raw = json.dumps([text, filters.key(), sort, size], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def encode_cursor(sort_values: list[Any], fingerprint: str) -> str:
+    return signing.dumps({"a": sort_values, "f": fingerprint}, salt=CURSOR_SALT, compress=True)
+
+
+def decode_cursor(cursor: str, fingerprint: str) -> list[Any]:
+    try:
+        data = signing.loads(cursor, salt=CURSOR_SALT)
+    except (signing.BadSignature, ValueError, TypeError) as exc:
+        raise ValidationError(_("Invalid page cursor."), code="invalid_cursor") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("a"), list):
+        raise ValidationError(_("Invalid page cursor."), code="invalid_cursor")
+    if data.get("f") != fingerprint:
+        raise ValidationError(
+            _("This page cursor belongs to another search; start again from the first page."), code="stale_cursor"
+        )
+    values: list[Any] = data["a"]
+    return values
+
+
+# --- Running queries ----------------------------------------------------------------------
+
+
+def _run(index: str, body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        response = get_client().search(index=index, **body)
+    except (ESConnectionError, TransportError, LocalNodeNotRunning) as exc:
+        logger.warning("Search unavailable: %s", exc)
+        raise SearchUnavailable(str(exc)) from exc
+    except ApiError as exc:
+        if exc.meta.status == 404:
+            logger.error("Search index %s is missing: run `manage.py search_index ensure`.", index)
+            raise SearchUnavailable("index missing") from exc
+        logger.exception("Search query rejected by Elasticsearch")
+        raise SearchUnavailable(str(exc)) from exc
+    result: dict[str, Any] = response.body
+    return result
+
+
+def _safe_highlight(fragment: str) -> str:
+    """Escape everything, then turn only our private markers into <mark>."""
+    escaped = str(escape(fragment))
+    if escaped.count(documents.HIGHLIGHT_PRE) != escaped.count(documents.HIGHLIGHT_POST):
+        return escaped.replace(documents.HIGHLIGHT_PRE, "").replace(documents.HIGHLIGHT_POST, "")
+    return escaped.replace(documents.HIGHLIGHT_PRE, "<mark>").replace(documents.HIGHLIGHT_POST, "</mark>")
+
+
+def _highlights(raw: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for shown, fields in HIGHLIGHT_FIELDS.items():
+        seen: list[str] = []
+        for name in fields:
+            for fragment in raw.get(name, []):
+                safe = _safe_highlight(fragment)
+                if safe not in seen:
+                    seen.append(safe)
+        if seen:
+            out[shown] = seen[:2]
+    return out
+
+
+def _summary(source: Mapping[str, Any]) -> str:
+    english = (get_language() or "fr").startswith("en")
+    first, second = ("description_en", "description_fr") if english else ("description_fr", "description_en")
+    text = source.get(first) or source.get(second) or ""
+    return text if len(text) <= 220 else text[:217].rsplit(" ", 1)[0] + "…"
+
+
+def _organization_hit(hit: Mapping[str, Any]) -> OrganizationHit:
+    source = hit["_source"]
+    return OrganizationHit(
+        id=int(source["org_id"]),
+        name=source.get("name", ""),
+        legal_name=source.get("legal_name", ""),
+        acronym=source.get("acronym", ""),
+        kind=source.get("kind", ""),
+        size_band=source.get("size_band"),
+        country=source.get("country", ""),
+        city=source.get("city", ""),
+        cluster_codes=list(source.get("cluster_codes") or []),
+        themes=list(source.get("themes") or []),
+        competences=list(source.get("competences") or [])[:8],
+        has_track_record=bool(source.get("has_track_record")),
+        eu_projects_count=int(source.get("eu_projects_count") or 0),
+        score=hit.get("_score"),
+        highlights=_highlights(hit.get("highlight") or {}),
+        summary=_summary(source),
+    )
+
+
+def facet_labels(name: str, values: Iterable[str]) -> dict[str, str]:
+    values = list(values)
+    if name == "cluster":
+        names = dict(Cluster.objects.filter(code__in=values).values_list("code", "name"))
+        return {v: names.get(v, v) for v in values}
+    if name == "theme":
+        language = get_language()
+        themes = {t.code: t.label(language) for t in Theme.objects.filter(code__in=values)}
+        return {v: themes.get(v, v) for v in values}
+    tables: dict[str, Mapping[str, Any]] = {
+        "country": COUNTRY_NAMES,
+        "kind": dict(OrganizationKind.choices),
+        "size_band": dict(SizeBand.choices),
+        "opportunity_kind": dict(OpportunityKind.choices),
+        "trl": TRL_LABELS,
+        "language": LANGUAGE_NAMES,
+        "track_record": TRACK_RECORD_LABELS,
+    }
+    table = tables.get(name, {})
+    return {v: str(table.get(v, v)) for v in values}
+
+
+def _facets(aggregations: Mapping[str, Any], filters: OrganizationFilters) -> list[Facet]:
+    out: list[Facet] = []
+    for name, spec in FACETS.items():
+        buckets = aggregations.get(name, {}).get("values", {}).get("buckets", [])
+        selected = set(filters.selected(name))
+        counts: dict[str, int] = {}
+        for bucket in buckets:
+            key = bucket.get("key_as_string", bucket["key"]) if name == "track_record" else bucket["key"]
+            counts[str(key)] = int(bucket["doc_count"])
+        for value in selected:  # a selected value stays visible (with 0) so it can be unticked
+            counts.setdefault(value, 0)
+        labels = facet_labels(name, counts)
+        values = [
+            FacetValue(value=v, label=labels[v], count=c, selected=v in selected)
+            for v, c in sorted(counts.items(), key=lambda item: (-item[1], labels[item[0]].lower()))
+        ]
+        out.append(Facet(name=name, label=str(spec.label), values=values))
+    return out
+
+
+def search_organizations(
+    viewer: Any,
+    *,
+    text: str | None = "",
+    filters: OrganizationFilters | None = None,
+    sort: str = "relevance",
+    page: int | None = None,
+    cursor: str | None = None,
+    size: int = DEFAULT_PAGE_SIZE,
+    facets: bool = True,
+) -> OrganizationSearchResult:
+    """Partners the viewer may see, with facets. Pages: `page` (first 10,000 hits) or `cursor` (any depth).
+
+    Raises ValidationError for bad input and SearchUnavailable when the index cannot answer.
+    """
+    filters = filters or OrganizationFilters()
+    clean = normalize_text(text)
+    if sort not in SORTS:
+        raise ValidationError(_("Unknown sort order."), code="invalid_sort")
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise ValidationError(_("The page size must be between 1 and %(max)d.") % {"max": MAX_PAGE_SIZE})
+    if page is not None and cursor:
+        raise ValidationError(_("Give either a page number or a cursor, not both."), code="page_and_cursor")
+    if page is not None and (page < 1 or (page - 1) * size + size > MAX_FROM):
+        raise ValidationError(
+            _("Page numbers reach the first %(max)d results; use the cursor to go further.") % {"max": MAX_FROM},
+            code="page_too_deep",
+        )
+    fingerprint = _fingerprint(clean, filters, sort, size)
+    search_after = decode_cursor(cursor, fingerprint) if cursor else None
+    tokens = viewer_access_tokens(viewer)
+    if tokens is None:
+        return OrganizationSearchResult(total=0, hits=[], facets=[], text=clean, sort=sort, size=size)
+    body = build_organization_search(
+        tokens=tokens,
+        text=clean,
+        filters=filters,
+        sort=sort,
+        size=size,
+        from_=((page or 1) - 1) * size,
+        search_after=search_after,
+        facets=facets,
+    )
+    response = _run(ORGANIZATIONS.alias, body)
+    raw_hits = response["hits"]["hits"]
+    total = int(response["hits"]["total"]["value"])
+    next_cursor = None
+    if len(raw_hits) == size and raw_hits[-1].get("sort") is not None:
+        next_cursor = encode_cursor(raw_hits[-1]["sort"], fingerprint)
+    return OrganizationSearchResult(
+        total=total,
+        hits=[_organization_hit(hit) for hit in raw_hits],
+        facets=_facets(response.get("aggregations", {}), filters) if facets else [],
+        text=clean,
+        sort=sort,
+        size=size,
+        next_cursor=next_cursor,
+        page=page if cursor is None else None,
+    )
+
+
+def suggest(viewer: Any, prefix: str | None, *, size: int = 6) -> list[Suggestion]:
+    """Organization names and competences starting with `prefix`, among what the viewer may see."""
+    clean = normalize_text(prefix)[:SUGGEST_MAX_PREFIX].strip()
+    tokens = viewer_access_tokens(viewer)
+    if not clean or tokens is None:
+        return []
+    contexts = {"access": tokens}
+    fuzzy = {"fuzziness": 1, "prefix_length": 2, "min_length": 4} if len(clean) >= 4 else None
+
+    def completion(field_name: str) -> dict[str, Any]:
+        spec: dict[str, Any] = {"field": field_name, "size": size, "skip_duplicates": True, "contexts": contexts}
+        if fuzzy:
+            spec["fuzzy"] = fuzzy
+        return {"prefix": clean, "completion": spec}
+
+    body = {
+        "size": 0,
+        "_source": False,
+        "suggest": {"names": completion("name_suggest"), "competences": completion("competence_suggest")},
+    }
+    # _source off: options still carry _id, which is all a name suggestion needs.
+    response = _run(ORGANIZATIONS.alias, body)
+    out: list[Suggestion] = []
+    for option in response.get("suggest", {}).get("names", [{}])[0].get("options", []):
+        out.append(Suggestion(text=option["text"], kind="organization", organization_id=int(option["_id"])))
+    seen = {s.text.lower() for s in out}
+    for option in response.get("suggest", {}).get("competences", [{}])[0].get("options", []):
+        if option["text"].lower() not in seen:
+            seen.add(option["text"].lower())
+            out.append(Suggestion(text=option["text"], kind="competence"))
+    return out
+
+
+# --- Calls -------------------------------------------------------------------------------------
+
+CALL_FIELDS = ["topic_code^4", "title^3", "title.fr^3", "title.en^3", "text", "text.fr", "text.en"]
+
+
+@dataclass(frozen=True)
+class CallFilters:
+    programme: tuple[str, ...] = ()
+    published_by: tuple[str, ...] = ()
+    open_only: bool = False
+
+
+def search_calls(
+    viewer: Any, text: str | None = "", filters: CallFilters | None = None, *, size: int = DEFAULT_PAGE_SIZE
+) -> CallSearchResult:
+    """Calls for projects; every signed-in user may see every call."""
+    filters = filters or CallFilters()
+    clean = normalize_text(text)
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise ValidationError(_("The page size must be between 1 and %(max)d.") % {"max": MAX_PAGE_SIZE})
+    if viewer_access_tokens(viewer) is None:
+        return CallSearchResult(total=0, hits=[], facets=[], text=clean)
+    query: dict[str, Any] = {"bool": {"filter": []}}
+    if clean:
+        query["bool"]["must"] = [
+            {
+                "bool": {
+                    "should": [
+                        {"multi_match": {"query": clean, "fields": CALL_FIELDS, "tie_breaker": 0.3}},
+                        {"multi_match": {"query": clean, "fields": ["title", "topic_code"], "fuzziness": "AUTO"}},
+                    ],
+                    "minimum_should_match": 1,
+                }
+            }
+        ]
+        query["bool"]["should"] = [{"match_phrase": {"title": {"query": clean, "boost": 3}}}]
+    if filters.open_only:
+        query["bool"]["filter"] += [{"range": {"deadline": {"gt": "now"}}}, {"range": {"opens_on": {"lte": "now"}}}]
+    post: list[dict[str, Any]] = []
+    if filters.programme:
+        post.append({"terms": {"programme": list(filters.programme)}})
+    if filters.published_by:
+        post.append({"terms": {"published_by": list(filters.published_by)}})
+    body: dict[str, Any] = {
+        "query": query,
+        "size": size,
+        "track_total_hits": True,
+        "sort": [{"_score": "desc"}, {"deadline": "asc"}, {"call_id": "asc"}] if clean else [{"deadline": "asc"}],
+        "aggs": {
+            "programme": {
+                "filter": {"bool": {"filter": post[1:] if filters.programme else post}},
+                "aggs": {"values": {"terms": {"field": "programme"}}},
+            },
+            "published_by": {
+                "filter": {"bool": {"filter": post[:1] if filters.programme else []}},
+                "aggs": {"values": {"terms": {"field": "published_by"}}},
+            },
+        },
+    }
+    if post:
+        body["post_filter"] = {"bool": {"filter": post}}
+    if clean:
+        body["highlight"] = {
+            "pre_tags": [documents.HIGHLIGHT_PRE],
+            "post_tags": [documents.HIGHLIGHT_POST],
+            "fields": {"title": {"number_of_fragments": 0}, "text": {"fragment_size": 160, "number_of_fragments": 2}},
+        }
+    response = _run(CALLS.alias, body)
+    hits = []
+    for hit in response["hits"]["hits"]:
+        source = hit["_source"]
+        raw = hit.get("highlight") or {}
+        hits.append(
+            CallHit(
+                id=int(source["call_id"]),
+                topic_code=source.get("topic_code", ""),
+                title=source.get("title", ""),
+                programme=source.get("programme", ""),
+                opens_on=source.get("opens_on", ""),
+                deadline=source.get("deadline", ""),
+                published_by=source.get("published_by"),
+                highlights={k: [_safe_highlight(f) for f in v] for k, v in raw.items()},
+            )
+        )
+    aggregations = response.get("aggregations", {})
+    programme_labels = dict(Programme.choices)
+    facets = [
+        Facet(
+            name="programme",
+            label=_("Programme"),
+            values=[
+                FacetValue(
+                    value=b["key"],
+                    label=str(programme_labels.get(b["key"], b["key"])),
+                    count=b["doc_count"],
+                    selected=b["key"] in filters.programme,
+                )
+                for b in aggregations.get("programme", {}).get("values", {}).get("buckets", [])
+            ],
+        ),
+        Facet(
+            name="published_by",
+            label=_("Published by"),
+            values=[
+                FacetValue(
+                    value=b["key"],
+                    label=facet_labels("cluster", [b["key"]])[b["key"]],
+                    count=b["doc_count"],
+                    selected=b["key"] in filters.published_by,
+                )
+                for b in aggregations.get("published_by", {}).get("values", {}).get("buckets", [])
+            ],
+        ),
+    ]
+    return CallSearchResult(total=int(response["hits"]["total"]["value"]), hits=hits, facets=facets, text=clean)

@@ -1,0 +1,230 @@
+"""Queries against the real node: full text (accents, word forms, synonyms, typos), ranking, highlights,
+facets with multi-select counts, geography, sorting, pagination, suggestions and per-viewer visibility."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import override_settings
+
+from matchmaking import access
+from search import queries
+from search.queries import GeoFilter, OrganizationFilters, search_organizations, suggest
+from tests.fixtures.search import SearchWorld
+
+pytestmark = [pytest.mark.elasticsearch, pytest.mark.django_db]
+
+
+def names(world: SearchWorld, result: queries.OrganizationSearchResult) -> list[str]:
+    return [world.name_of(hit.id) for hit in result.hits]
+
+
+def facet(result: queries.OrganizationSearchResult, name: str) -> dict[str, int]:
+    found = next(f for f in result.facets if f.name == name)
+    return {v.value: v.count for v in found.values}
+
+
+# --- Text ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("paiement mobile sécurisé", "atlas"),  # the brief's example
+        ("paiements", "atlas"),  # French plural -> singular
+        ("reseaux optiques", "quantix"),  # accents do not matter
+        ("networks", "breizh"),  # English plural
+        ("cybersécurité", "breizh"),  # French synonym of the English text
+        ("e-payment", "atlas"),  # English synonym of "paiement électronique"/monétique
+        ("Atlsa Paiement", "atlas"),  # one typo in a name
+        ("ATLASPAY", "atlas"),
+        ("cybersecurity SME Brittany", "breizh"),
+    ],
+)
+def test_full_text_finds_the_right_partner_first(shared_world: SearchWorld, text: str, expected: str) -> None:
+    result = search_organizations(shared_world.superuser, text=text)
+    assert result.hits, f"nothing found for {text!r}"
+    assert names(shared_world, result)[0] == expected
+
+
+def test_phrase_ranks_above_scattered_words(shared_world: SearchWorld, django_db_blocker: Any) -> None:
+    w = shared_world
+    result = search_organizations(w.superuser, text="paiement mobile")
+    assert names(w, result)[0] == "atlas"
+
+
+def test_highlights_are_escaped_and_marked(shared_world: SearchWorld) -> None:
+    result = search_organizations(shared_world.superuser, text="monétique")
+    hit = result.hits[0]
+    fragments = [f for values in hit.highlights.values() for f in values]
+    assert any("<mark>" in f for f in fragments)
+    assert all("<script" not in f for f in fragments)
+
+
+def test_highlight_of_hostile_stored_text_is_escaped() -> None:
+    raw = f"<script>alert(1)</script> {queries.documents.HIGHLIGHT_PRE}paiement{queries.documents.HIGHLIGHT_POST}"
+    assert queries._safe_highlight(raw) == "&lt;script&gt;alert(1)&lt;/script&gt; <mark>paiement</mark>"
+
+
+# --- Facets ------------------------------------------------------------------------------
+
+
+def test_facets_count_what_the_viewer_may_see(shared_world: SearchWorld) -> None:
+    result = search_organizations(shared_world.superuser)
+    assert result.total == 5
+    assert facet(result, "cluster") == {"MNC": 2, "SYS": 1, "IR": 2}
+    assert facet(result, "country") == {"MA": 2, "FR": 3}
+    assert facet(result, "kind") == {"sme": 2, "startup": 2, "research_lab": 1}
+    assert facet(result, "trl") == {"1-3": 1, "7-9": 2, "4-6": 1}
+    assert facet(result, "track_record") == {"true": 1, "false": 4}
+    assert facet(result, "language")["fr"] == 5
+
+
+def test_multi_select_facets_ignore_their_own_selection(shared_world: SearchWorld) -> None:
+    # given a cluster selected; then the cluster facet still counts the other clusters, others are narrowed
+    result = search_organizations(shared_world.superuser, filters=OrganizationFilters(cluster=("MNC",)))
+    assert result.total == 2
+    assert facet(result, "cluster") == {"MNC": 2, "SYS": 1, "IR": 2}
+    assert facet(result, "country") == {"MA": 2}
+    labels = {v.value: (v.label, v.selected) for f in result.facets if f.name == "cluster" for v in f.values}
+    assert labels["MNC"] == ("Maroc Numeric Cluster", True)
+    both = search_organizations(shared_world.superuser, filters=OrganizationFilters(cluster=("MNC", "SYS")))
+    assert both.total == 3
+
+
+def test_filters_combine(shared_world: SearchWorld) -> None:
+    w = shared_world
+    f = OrganizationFilters(
+        kind=("startup",), opportunity_kind=("business_offer",), trl=("7-9",), language=("en",), country=("FR",)
+    )
+    assert names(w, search_organizations(w.superuser, filters=f)) == ["quantix"]
+    assert names(w, search_organizations(w.superuser, filters=OrganizationFilters(track_record=("true",)))) == [
+        "breizh"
+    ]
+    assert names(w, search_organizations(w.superuser, filters=OrganizationFilters(theme=("software",)))) == ["casanet"]
+
+
+def test_geographic_filter(shared_world: SearchWorld) -> None:
+    w = shared_world
+    near_casa = OrganizationFilters(near=GeoFilter.near_city("Casablanca", 120))
+    assert sorted(names(w, search_organizations(w.superuser, filters=near_casa))) == ["atlas", "casanet"]
+    brittany = OrganizationFilters(near=GeoFilter(lat=48.11, lon=-1.68, km=200))
+    assert sorted(names(w, search_organizations(w.superuser, filters=brittany))) == ["breizh", "photonics"]
+    with pytest.raises(ValidationError):
+        GeoFilter.near_city("Atlantis", 10)
+
+
+# --- Sorting and pages ----------------------------------------------------------------------
+
+
+def test_sort_by_name_ignores_accents_and_case(shared_world: SearchWorld) -> None:
+    w = shared_world
+    result = search_organizations(w.superuser, sort="name")
+    assert names(w, result) == ["atlas", "breizh", "casanet", "photonics", "quantix"]
+
+
+def test_cursor_pages_walk_every_hit_once(shared_world: SearchWorld) -> None:
+    w = shared_world
+    seen: list[int] = []
+    cursor = None
+    for _ in range(10):
+        page = search_organizations(w.superuser, sort="name", size=2, cursor=cursor)
+        seen += page.ids
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == 5
+
+
+def test_cursor_of_another_query_is_refused(shared_world: SearchWorld) -> None:
+    page = search_organizations(shared_world.superuser, sort="name", size=2)
+    assert page.next_cursor
+    with pytest.raises(ValidationError):
+        search_organizations(shared_world.superuser, sort="updated", size=2, cursor=page.next_cursor)
+    with pytest.raises(ValidationError):
+        search_organizations(shared_world.superuser, size=2, cursor="not-a-cursor")
+
+
+def test_page_numbers_stop_at_ten_thousand(shared_world: SearchWorld) -> None:
+    with pytest.raises(ValidationError):
+        search_organizations(shared_world.superuser, page=501, size=20)
+
+
+# --- Suggestions -------------------------------------------------------------------------------
+
+
+def test_suggest_names_and_competences(shared_world: SearchWorld) -> None:
+    w = shared_world
+    found = suggest(w.superuser, "atl")
+    assert any(s.kind == "organization" and s.organization_id == w.atlas.pk for s in found)
+    # one option per organization: its best-matching competence or theme label
+    competences = [s.text for s in suggest(w.superuser, "cyber") if s.kind == "competence"]
+    assert competences
+    assert all(text.lower().startswith("cyber") for text in competences)
+    assert any(s.organization_id == w.breizh.pk for s in suggest(w.superuser, "breiz cyber"))
+    assert suggest(w.superuser, "réseaux op") or suggest(w.superuser, "reseaux op")
+
+
+def test_suggest_respects_visibility(shared_world: SearchWorld) -> None:
+    w = shared_world
+    # photonics is visible to its own cluster only
+    assert any(s.organization_id == w.photonics.pk for s in suggest(w.ir_member, "laboratoire"))
+    assert not any(s.organization_id == w.photonics.pk for s in suggest(w.mnc_member, "laboratoire"))
+    assert [s.text for s in suggest(w.mnc_member, "photon")] == []
+
+
+# --- Visibility per role -----------------------------------------------------------------------
+
+
+VISIBLE = {
+    "mnc_member": {"atlas", "casanet", "quantix", "breizh"},
+    "sys_member": {"atlas", "quantix", "breizh"},
+    "ir_member": {"atlas", "breizh", "photonics"},
+    "ir_staff": {"atlas", "breizh", "photonics"},
+    "outsider": {"breizh"},
+    "superuser": {"atlas", "casanet", "quantix", "breizh", "photonics"},
+}
+
+
+@pytest.mark.parametrize("viewer", sorted(VISIBLE))
+def test_each_role_sees_exactly_what_access_allows(shared_world: SearchWorld, viewer: str) -> None:
+    w = shared_world
+    user = getattr(w, viewer)
+    found = set(names(w, search_organizations(user, size=100)))
+    assert found == VISIBLE[viewer]
+    # and the same as the database rule, minus what is never indexed (own drafts, applications)
+    listed = {w.atlas.pk, w.casanet.pk, w.quantix.pk, w.breizh.pk, w.photonics.pk}
+    allowed = set(access.visible_organizations(user).filter(pk__in=listed).values_list("pk", flat=True))
+    assert {getattr(w, name).pk for name in found} == allowed
+
+
+def test_anonymous_sees_nothing(shared_world: SearchWorld) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    assert search_organizations(AnonymousUser(), text="paiement").total == 0
+    assert suggest(AnonymousUser(), "atl") == []
+
+
+def test_facet_counts_never_reveal_hidden_organizations(shared_world: SearchWorld) -> None:
+    result = search_organizations(shared_world.outsider)
+    assert facet(result, "cluster") == {"IR": 1}
+
+
+# --- Calls ------------------------------------------------------------------------------------------
+
+
+def test_search_calls(shared_world: SearchWorld) -> None:
+    w = shared_world
+    result = queries.search_calls(w.outsider, "cybersecurity 5G")
+    assert [hit.id for hit in result.hits] == [w.call.pk]
+    assert {v.value for f in result.facets for v in f.values} >= {"horizon_europe", "IR"}
+    assert queries.search_calls(w.outsider, "", queries.CallFilters(programme=("national",))).total == 0
+    assert queries.search_calls(w.outsider, "", queries.CallFilters(open_only=True)).total == 1
+
+
+@override_settings(ELASTICSEARCH_URL="http://127.0.0.1:9")
+def test_unreachable_engine_is_reported_not_crashed(shared_world: SearchWorld) -> None:
+    with pytest.raises(queries.SearchUnavailable):
+        search_organizations(shared_world.superuser, text="paiement")
