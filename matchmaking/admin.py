@@ -39,19 +39,19 @@ def _service_errors(request: HttpRequest, label: str, exc: Exception) -> None:
 # --- People -----------------------------------------------------------------
 
 
-class EmailUserCreationForm(UserCreationForm):  # type: ignore[type-arg]
+class EmailUserCreationForm(UserCreationForm):
     class Meta:
         model = m.User
         fields = ("email",)
 
 
-class EmailUserChangeForm(UserChangeForm):  # type: ignore[type-arg]
+class EmailUserChangeForm(UserChangeForm):
     class Meta:
         model = m.User
         fields = "__all__"
 
 
-class OrganizationRoleInline(admin.TabularInline):  # type: ignore[type-arg]
+class OrganizationRoleInline(admin.TabularInline):
     model = m.OrganizationMember
     fk_name = "user"
     extra = 0
@@ -60,7 +60,7 @@ class OrganizationRoleInline(admin.TabularInline):  # type: ignore[type-arg]
     verbose_name_plural = _("organization roles")
 
 
-class StaffRoleInline(admin.TabularInline):  # type: ignore[type-arg]
+class StaffRoleInline(admin.TabularInline):
     model = m.ClusterStaff
     fk_name = "user"
     extra = 0
@@ -69,7 +69,7 @@ class StaffRoleInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(m.User)
-class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
+class UserAdmin(DjangoUserAdmin):
     form = EmailUserChangeForm
     add_form = EmailUserCreationForm
     ordering = ["email"]
@@ -90,7 +90,7 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(m.Theme)
-class ThemeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ThemeAdmin(admin.ModelAdmin):
     list_display = ["code", "label_fr", "label_en", "parent", "organization_count"]
     list_filter = ["parent"]
     search_fields = ["code", "label_fr", "label_en"]
@@ -104,20 +104,20 @@ class ThemeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return int(obj._organizations)
 
 
-class ClusterThemeInline(admin.TabularInline):  # type: ignore[type-arg]
+class ClusterThemeInline(admin.TabularInline):
     model = m.ClusterTheme
     extra = 0
     autocomplete_fields = ["shared_theme"]
 
 
-class ClusterStaffInline(admin.TabularInline):  # type: ignore[type-arg]
+class ClusterStaffInline(admin.TabularInline):
     model = m.ClusterStaff
     extra = 0
     autocomplete_fields = ["user"]
 
 
 @admin.register(m.Cluster)
-class ClusterAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ClusterAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "country", "region", "brokered_introductions", "member_count", "pending_count"]
     list_filter = ["country", "brokered_introductions"]
     search_fields = ["code", "name", "region"]
@@ -151,7 +151,7 @@ def _cluster_member_ids(*cluster_ids: int) -> list[int]:
 
 
 @admin.register(m.ClusterAgreement)
-class ClusterAgreementAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ClusterAgreementAdmin(admin.ModelAdmin):
     list_display = ["__str__", "cluster_a", "cluster_b", "since", "until", "a_members_see_b", "b_members_see_a"]
     list_filter = ["cluster_a", "cluster_b"]
     search_fields = ["cluster_a__name", "cluster_b__name", "description"]
@@ -183,19 +183,19 @@ class ClusterAgreementAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 # --- Organizations --------------------------------------------------------------
 
 
-class OpportunityInline(admin.StackedInline):  # type: ignore[type-arg]
+class OpportunityInline(admin.StackedInline):
     model = m.Opportunity
     extra = 0
     fields = [("kind", "trl", "expires_on"), "title", "text", "tags"]
 
 
-class OrganizationMemberInline(admin.TabularInline):  # type: ignore[type-arg]
+class OrganizationMemberInline(admin.TabularInline):
     model = m.OrganizationMember
     extra = 0
     autocomplete_fields = ["user"]
 
 
-class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+class MembershipInline(admin.TabularInline):
     model = m.Membership
     extra = 0
     fields = ["cluster", "status", "fee_tier", "applied_at", "decided_at", "decided_by", "board_note"]
@@ -227,7 +227,7 @@ class IndexedAdminMixin:
 
 
 @admin.register(m.Organization)
-class OrganizationAdmin(IndexedAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class OrganizationAdmin(IndexedAdminMixin, admin.ModelAdmin):
     list_display = [
         "legal_name",
         "acronym",
@@ -305,7 +305,7 @@ class OrganizationAdmin(IndexedAdminMixin, admin.ModelAdmin):  # type: ignore[ty
 
 
 @admin.register(m.Opportunity)
-class OpportunityAdmin(IndexedAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class OpportunityAdmin(IndexedAdminMixin, admin.ModelAdmin):
     list_display = ["title", "kind", "organization", "trl", "expires_on", "updated_at"]
     list_filter = ["kind", "trl", "organization__country", "organization__memberships__cluster"]
     search_fields = ["title", "text", "organization__legal_name", "organization__acronym"]
@@ -314,7 +314,7 @@ class OpportunityAdmin(IndexedAdminMixin, admin.ModelAdmin):  # type: ignore[typ
 
 
 @admin.register(m.OrganizationMember)
-class OrganizationMemberAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class OrganizationMemberAdmin(admin.ModelAdmin):
     list_display = ["user", "organization", "role", "joined_at"]
     list_filter = ["role"]
     search_fields = ["user__email", "user__full_name", "organization__legal_name", "organization__acronym"]
@@ -323,7 +323,7 @@ class OrganizationMemberAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(m.Invitation)
-class InvitationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class InvitationAdmin(admin.ModelAdmin):
     list_display = ["email", "organization", "role", "invited_by", "created_at", "expires_at", "accepted_at"]
     list_filter = ["role", ("accepted_at", admin.EmptyFieldListFilter)]
     search_fields = ["email", "organization__legal_name"]
@@ -333,7 +333,7 @@ class InvitationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(m.ClusterStaff)
-class ClusterStaffAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ClusterStaffAdmin(admin.ModelAdmin):
     list_display = ["user", "cluster", "role"]
     list_filter = ["cluster", "role"]
     search_fields = ["user__email", "user__full_name"]
@@ -346,7 +346,7 @@ class DecisionForm(forms.Form):
 
 
 @admin.register(m.Membership)
-class MembershipAdmin(IndexedAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class MembershipAdmin(IndexedAdminMixin, admin.ModelAdmin):
     list_display = ["organization", "cluster", "status", "fee_tier", "applied_at", "decided_at", "decided_by"]
     list_filter = ["status", "cluster", "fee_tier"]
     search_fields = ["organization__legal_name", "organization__acronym", "board_note", "motivation"]
@@ -398,7 +398,7 @@ class MembershipAdmin(IndexedAdminMixin, admin.ModelAdmin):  # type: ignore[type
 
 
 @admin.register(m.Call)
-class CallAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CallAdmin(admin.ModelAdmin):
     list_display = ["topic_code", "title", "programme", "opens_on", "deadline", "published_by", "min_partners"]
     list_filter = ["programme", "published_by"]
     search_fields = ["topic_code", "title", "text"]
@@ -421,21 +421,21 @@ class CallAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(m.ProjectLabel)
-class ProjectLabelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ProjectLabelAdmin(admin.ModelAdmin):
     list_display = ["project_title", "cluster", "decision", "decided_on", "decided_by"]
     list_filter = ["cluster", "decision"]
     search_fields = ["project_title", "evaluation_summary", "organizations__legal_name"]
     autocomplete_fields = ["organizations", "decided_by"]
 
 
-class AccessRequestInline(admin.TabularInline):  # type: ignore[type-arg]
+class AccessRequestInline(admin.TabularInline):
     model = m.ResourceAccessRequest
     extra = 0
     autocomplete_fields = ["organization", "requested_by", "reviewed_by"]
 
 
 @admin.register(m.SharedResource)
-class SharedResourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SharedResourceAdmin(admin.ModelAdmin):
     list_display = ["name", "cluster", "screened_by"]
     list_filter = ["cluster", "screened_by"]
     search_fields = ["name", "description"]
@@ -443,21 +443,21 @@ class SharedResourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(m.ResourceAccessRequest)
-class ResourceAccessRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ResourceAccessRequestAdmin(admin.ModelAdmin):
     list_display = ["organization", "resource", "status", "created_at", "reviewed_by", "reviewed_at"]
     list_filter = ["status", "resource"]
     search_fields = ["organization__legal_name", "purpose", "review_note"]
     autocomplete_fields = ["organization", "requested_by", "reviewed_by"]
 
 
-class EUParticipationInline(admin.TabularInline):  # type: ignore[type-arg]
+class EUParticipationInline(admin.TabularInline):
     model = m.EUParticipation
     extra = 0
     raw_id_fields = ["organization"]
 
 
 @admin.register(m.EUProject)
-class EUProjectAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class EUProjectAdmin(admin.ModelAdmin):
     list_display = ["framework", "reference", "acronym", "title", "start_date", "end_date"]
     list_filter = ["framework"]
     search_fields = ["reference", "acronym", "title"]
@@ -465,7 +465,7 @@ class EUProjectAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(m.EUParticipation)
-class EUParticipationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class EUParticipationAdmin(admin.ModelAdmin):
     list_display = ["pic", "project", "role", "activity_type", "country", "organization"]
     list_filter = ["role", "activity_type", "country"]
     search_fields = ["pic", "project__acronym", "project__reference"]

@@ -1083,8 +1083,10 @@ def _organization(
         )
     if len(themes) > 1 and rng.random() < 0.4 and CONTENT[themes[1]].offers:
         opportunities.append(_opportunity(rng, rng.choice(CONTENT[themes[1]].offers), english, today))
-    seen_titles: set[str] = set()
-    opportunities = [o for o in opportunities if not (o["title"] in seen_titles or seen_titles.add(o["title"]))]
+    unique: dict[str, dict[str, Any]] = {}
+    for opportunity in opportunities:  # one per title, first one wins
+        unique.setdefault(opportunity["title"], opportunity)
+    opportunities = list(unique.values())
 
     roll = rng.random()
     if roll < 0.9:

@@ -95,7 +95,7 @@ def world(db: Any, make_user: Callable[..., User]) -> World:
         "mnc-sys": ClusterAgreement.objects.create(cluster_a=mnc, cluster_b=sys_, since=date(2011, 7, 1)),
         "mnc-ir": ClusterAgreement.objects.create(cluster_a=ir, cluster_b=mnc, since=date(2013, 6, 1)),
     }
-    u = {
+    u: dict[str, Any] = {
         "owner": make_user("owner@atlas.example", full_name="Owner"),
         "editor": make_user("editor@atlas.example", preferred_language="en"),
         "member": make_user("member@atlas.example"),
@@ -113,7 +113,7 @@ def world(db: Any, make_user: Callable[..., User]) -> World:
     ClusterStaff.objects.create(user=u["mnc_admin"], cluster=mnc, role=StaffRole.ADMIN)
     ClusterStaff.objects.create(user=u["sys_broker"], cluster=sys_, role=StaffRole.BROKER)
     A, V, R, L = MembershipStatus.ADMITTED, MembershipStatus.APPLIED, MembershipStatus.REJECTED, MembershipStatus.LAPSED
-    atlas_people = {u["owner"]: OrganizationRole.OWNER, u["editor"]: OrganizationRole.EDITOR}
+    atlas_people: dict[User, str] = {u["owner"]: OrganizationRole.OWNER, u["editor"]: OrganizationRole.EDITOR}
     atlas_people[u["member"]] = OrganizationRole.MEMBER
     orgs = {
         "A": make_org("Atlas Everyone", people=atlas_people, memberships={mnc: A}, visibility=Visibility.EVERYONE),

@@ -368,13 +368,13 @@ class Command(BaseCommand):
         # Existing organizations by identifier, fetched in bulk rather than row by row.
         existing: dict[str, dict[str, int]] = {}
         for name in IDENTIFIER_FIELDS:
-            values = {row.data[name] for row in rows if row.data.get(name)}
+            values = sorted({row.data[name] for row in rows if row.data.get(name)})
             existing[name] = {}
-            for start in range(0, len(values), 900):
-                chunk = list(values)[start : start + 900]
-                existing[name].update(
-                    Organization.objects.filter(**{f"{name}__in": chunk}).values_list(name, "pk")  # type: ignore[misc]
+            for start in range(0, len(values), 900):  # stay under SQLite's bound-parameter limit
+                pairs = Organization.objects.filter(**{f"{name}__in": values[start : start + 900]}).values_list(
+                    name, "pk"
                 )
+                existing[name].update((str(value), int(pk)) for value, pk in pairs)
         matched_ids = {existing[name].get(row.data.get(name) or "") for row in rows for name in IDENTIFIER_FIELDS}
         orgs_by_id = Organization.objects.in_bulk([pk for pk in matched_ids if pk])
         seen_in_file: dict[tuple[str, str], int] = {}
