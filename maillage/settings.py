@@ -268,6 +268,10 @@ SPECTACULAR_SETTINGS = {
         "OpportunityKindEnum": "matchmaking.models.OpportunityKind",
         "OrganizationRoleEnum": "matchmaking.models.OrganizationRole",
         "StaffRoleEnum": "matchmaking.models.StaffRole",
+        "MembershipStatusEnum": "matchmaking.models.MembershipStatus",
+        "IntroductionStateEnum": "matchmaking.models.IntroductionState",
+        "PartnerStateEnum": "matchmaking.models.PartnerState",
+        "EligibilityRuleStatusEnum": ["met", "unmet", "warning"],
     },
 }
 

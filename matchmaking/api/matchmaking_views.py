@@ -89,7 +89,11 @@ class PreferenceView(JsonAPIView):
             raise Http404
         return Response(s.PreferenceSerializer(recommendation_services.preferences_for(org.pk)).data)
 
-    @extend_schema(request=s.PreferenceSerializer, responses={200: s.PreferenceSerializer})
+    @extend_schema(
+        request=s.PreferenceSerializer,
+        responses={200: s.PreferenceSerializer},
+        summary="Change the recommendation preferences of an organization",
+    )
     def put(self, request: Request, pk: int) -> Response:
         data = s.PreferenceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -111,7 +115,11 @@ class IntroductionListView(JsonAPIView):
             qs = funnel_selectors.sent(request.user).prefetch_related("events")
         return Response(s.IntroductionSerializer(qs[:200], many=True, context={"request": request}).data)
 
-    @extend_schema(request=s.IntroductionCreateSerializer, responses={201: s.IntroductionSerializer})
+    @extend_schema(
+        request=s.IntroductionCreateSerializer,
+        responses={201: s.IntroductionSerializer},
+        summary="Ask for an introduction to another organization",
+    )
     def post(self, request: Request) -> Response:
         data = s.IntroductionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -129,7 +137,7 @@ class IntroductionListView(JsonAPIView):
 
 
 class IntroductionDetailView(JsonAPIView):
-    @extend_schema(responses={200: s.IntroductionSerializer})
+    @extend_schema(responses={200: s.IntroductionSerializer}, summary="One introduction request with its history")
     def get(self, request: Request, pk: int) -> Response:
         intro = funnel_access.access_introduction(request.user, pk)
         return Response(s.IntroductionSerializer(intro, context={"request": request}).data)
@@ -147,6 +155,7 @@ ACTIONS = {
 
 class IntroductionActionView(JsonAPIView):
     @extend_schema(
+        operation_id="introductions_action",
         request=s.IntroductionActionSerializer,
         responses={200: s.IntroductionSerializer},
         summary="accept | decline (reason) | withdraw | approve (note) | annotate (note) | broker-decline (reason)",
@@ -178,7 +187,9 @@ class ConsortiumListView(JsonAPIView):
         qs = funnel_selectors.my_consortia(request.user).prefetch_related("partners__organization", "roles")[:100]
         return Response(s.ConsortiumSerializer(qs, many=True).data)
 
-    @extend_schema(request=s.ConsortiumCreateSerializer, responses={201: s.ConsortiumSerializer})
+    @extend_schema(
+        request=s.ConsortiumCreateSerializer, responses={201: s.ConsortiumSerializer}, summary="Start a consortium"
+    )
     def post(self, request: Request) -> Response:
         data = s.ConsortiumCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -201,7 +212,9 @@ class ConsortiumDetailView(JsonAPIView):
 
 
 class ConsortiumRolesView(JsonAPIView):
-    @extend_schema(request=s.ConsortiumRoleSerializer, responses={201: s.ConsortiumRoleSerializer})
+    @extend_schema(
+        request=s.ConsortiumRoleSerializer, responses={201: s.ConsortiumRoleSerializer}, summary="Add a role to fill"
+    )
     def post(self, request: Request, pk: int) -> Response:
         data = s.ConsortiumRoleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -220,7 +233,11 @@ class RoleSuggestionsView(JsonAPIView):
 
 
 class ConsortiumInvitationsView(JsonAPIView):
-    @extend_schema(request=s.InvitationCreateSerializer, responses={201: s.ConsortiumPartnerSerializer})
+    @extend_schema(
+        request=s.InvitationCreateSerializer,
+        responses={201: s.ConsortiumPartnerSerializer},
+        summary="Invite an organization into the consortium",
+    )
     def post(self, request: Request, pk: int) -> Response:
         data = s.InvitationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -232,7 +249,11 @@ class ConsortiumInvitationsView(JsonAPIView):
 
 
 class InvitationAnswerView(JsonAPIView):
-    @extend_schema(request=s.InvitationAnswerSerializer, responses={200: s.ConsortiumPartnerSerializer})
+    @extend_schema(
+        request=s.InvitationAnswerSerializer,
+        responses={200: s.ConsortiumPartnerSerializer},
+        summary="Accept or decline an invitation into a consortium",
+    )
     def post(self, request: Request, pk: int) -> Response:
         data = s.InvitationAnswerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -255,7 +276,9 @@ class SavedSearchListView(JsonAPIView):
     def get(self, request: Request) -> Response:
         return Response(s.SavedSearchSerializer(saved_search_services.list_for(request.user), many=True).data)
 
-    @extend_schema(request=s.SavedSearchCreateSerializer, responses={201: s.SavedSearchSerializer})
+    @extend_schema(
+        request=s.SavedSearchCreateSerializer, responses={201: s.SavedSearchSerializer}, summary="Save a search"
+    )
     def post(self, request: Request) -> Response:
         data = s.SavedSearchCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -264,7 +287,7 @@ class SavedSearchListView(JsonAPIView):
 
 
 class SavedSearchDetailView(JsonAPIView):
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None}, summary="Delete a saved search")
     def delete(self, request: Request, pk: int) -> Response:
         saved_search_services.delete(request.user, pk)
         return Response(status=204)
