@@ -25,6 +25,7 @@ both agree with ``visible_organizations``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypedDict
 
 from django.core.exceptions import PermissionDenied
@@ -102,21 +103,6 @@ def seen_cluster_ids(viewer_clusters: frozenset[int], on: Any = None) -> frozens
         if b_sees_a and b_id in viewer_clusters:
             seen.add(a_id)
     return frozenset(seen)
-
-
-def seeing_cluster_ids(cluster_ids: frozenset[int], on: Any = None) -> frozenset[int]:
-    """Clusters whose members may see the given clusters' partner-visible members (the inverse relation)."""
-    if not cluster_ids:
-        return frozenset()
-    seeing: set[int] = set()
-    for a_id, b_id, a_sees_b, b_sees_a in ClusterAgreement.objects.active(on).values_list(
-        "cluster_a_id", "cluster_b_id", "a_members_see_b", "b_members_see_a"
-    ):
-        if a_sees_b and b_id in cluster_ids:
-            seeing.add(a_id)
-        if b_sees_a and a_id in cluster_ids:
-            seeing.add(b_id)
-    return frozenset(seeing)
 
 
 def staff_requires_mfa(user: Any) -> bool:
@@ -270,16 +256,40 @@ def organization_visibility_scope(org: Organization) -> VisibilityScope:
     whatever its state). Owners and superusers are not encoded: they see their
     organization from the database, not from search results.
     """
-    rows = list(Membership.objects.filter(organization_id=org.pk).values_list("cluster_id", "status"))
-    admitted = frozenset(cid for cid, status in rows if status == MembershipStatus.ADMITTED)
-    partner = seeing_cluster_ids(admitted) - admitted
-    return {
-        "listed": org.profile_status == ProfileStatus.VALIDATED and bool(admitted),
-        "visibility": org.visibility,
-        "cluster_ids": sorted(admitted),
-        "partner_cluster_ids": sorted(partner),
-        "membership_cluster_ids": sorted({cid for cid, _status in rows}),
-    }
+    return organization_visibility_scopes([org])[org.pk]
+
+
+def organization_visibility_scopes(orgs: Iterable[Organization]) -> dict[int, VisibilityScope]:
+    """`organization_visibility_scope` for many organizations in two queries (index rebuilds)."""
+    orgs = list(orgs)
+    rows: dict[int, list[tuple[int, str]]] = {org.pk: [] for org in orgs}
+    for org_id, cluster_id, status in Membership.objects.filter(organization_id__in=list(rows)).values_list(
+        "organization_id", "cluster_id", "status"
+    ):
+        rows[org_id].append((cluster_id, status))
+    edges = list(
+        ClusterAgreement.objects.active().values_list(
+            "cluster_a_id", "cluster_b_id", "a_members_see_b", "b_members_see_a"
+        )
+    )
+    seeing: dict[int, set[int]] = {}  # cluster -> clusters whose members see its partner-visible members
+    for a_id, b_id, a_sees_b, b_sees_a in edges:
+        if a_sees_b:
+            seeing.setdefault(b_id, set()).add(a_id)
+        if b_sees_a:
+            seeing.setdefault(a_id, set()).add(b_id)
+    scopes: dict[int, VisibilityScope] = {}
+    for org in orgs:
+        admitted = {cid for cid, status in rows[org.pk] if status == MembershipStatus.ADMITTED}
+        partner = set().union(*(seeing.get(cid, set()) for cid in admitted)) - admitted
+        scopes[org.pk] = {
+            "listed": org.profile_status == ProfileStatus.VALIDATED and bool(admitted),
+            "visibility": org.visibility,
+            "cluster_ids": sorted(admitted),
+            "partner_cluster_ids": sorted(partner),
+            "membership_cluster_ids": sorted({cid for cid, _status in rows[org.pk]}),
+        }
+    return scopes
 
 
 def scope_allows(scope: VisibilityScope, *, viewer_clusters: frozenset[int], staff_clusters: frozenset[int]) -> bool:
