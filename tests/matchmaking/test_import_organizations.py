@@ -253,3 +253,17 @@ def test_large_file_shows_progress(world: World, tmp_path: Path) -> None:
     assert "2500 of 2500 rows valid" in out
     assert "Writing: 2,500/2,500 (100%)" in err
     assert "rows/s" in err
+
+
+def test_rows_without_identifier_upsert_by_name_and_country(world: World, tmp_path: Path) -> None:
+    path = tmp_path / "names.csv"
+    path.write_text("legal_name,kind,country,city\nSans Numéro SARL,sme,MA,Rabat\n", encoding="utf-8")
+    run(path, cluster="IR")
+    path.write_text("legal_name,kind,country,city\nsans numéro sarl,sme,MA,Tanger\n", encoding="utf-8")
+    out, _err = run(path, cluster="IR")
+    assert "(0 new, 1 updated, 0 rejected)" in out
+    org = Organization.objects.get(legal_name__iexact="sans numéro sarl")
+    assert org.city == "Tanger"
+    path.write_text("legal_name,kind,country\nDeux SARL,sme,MA\nDEUX SARL,sme,MA\n", encoding="utf-8")
+    _out, err = _capture_errors(path)
+    assert "line 3: legal_name: same name and country as line 2" in err

@@ -41,9 +41,10 @@ contact_email       optional; an existing user with this address becomes owner o
                     organization, otherwise an invitation (role owner) is prepared
 ==================  =====================================================================
 
-Behaviour: rows are matched to existing organizations by the first identifier
-present among pic, siren, siret, ice (upsert: re-importing a file updates, it
-never duplicates). Every imported organization gets a validated profile and an
+Behaviour: rows are matched to existing organizations by identifier, in the
+order pic, siren, siret, ice (upsert: re-importing a file updates, it never
+duplicates); a row without any identifier matches a member of the cluster
+with the same legal name (case-insensitive) and country. Every imported organization gets a validated profile and an
 *admitted* membership of the cluster (the file is the cluster's own
 directory). Every row is validated with the model validators first; every
 rejected row is reported with its line, field and reason. If any row is
@@ -220,7 +221,7 @@ class Command(BaseCommand):
 
         raw_rows = list(self._read_csv(path) if fmt == "csv" else self._read_json(path))
         rejections: list[Rejection] = []
-        rows = self._validate(raw_rows, rejections)
+        rows = self._validate(raw_rows, rejections, cluster)
         for rejection in sorted(rejections, key=lambda r: (r.line, r.field)):
             self.stderr.write(f"line {rejection.line}: {rejection.field}: {rejection.reason}")
 
@@ -346,7 +347,9 @@ class Command(BaseCommand):
 
     # --- validating -------------------------------------------------------------
 
-    def _validate(self, raw_rows: list[tuple[int, dict[str, Any]]], rejections: list[Rejection]) -> list[Row]:
+    def _validate(
+        self, raw_rows: list[tuple[int, dict[str, Any]]], rejections: list[Rejection], cluster: Cluster
+    ) -> list[Row]:
         known_themes = THEME_CODES | set(Theme.objects.values_list("code", flat=True))
         rows: list[Row] = []
         for line, data in raw_rows:
@@ -375,7 +378,15 @@ class Command(BaseCommand):
                     name, "pk"
                 )
                 existing[name].update((str(value), int(pk)) for value, pk in pairs)
+        # Rows without any identifier match this cluster's members by legal name and country,
+        # so that re-importing such a row updates it instead of adding a duplicate.
+        by_name: dict[tuple[str, str], int] = {}
+        for pk, legal_name, country in Organization.objects.filter(memberships__cluster=cluster).values_list(
+            "pk", "legal_name", "country"
+        ):
+            by_name.setdefault((legal_name.casefold(), country), pk)
         matched_ids = {existing[name].get(row.data.get(name) or "") for row in rows for name in IDENTIFIER_FIELDS}
+        matched_ids |= {by_name.get(_name_key(row.data)) for row in rows}
         orgs_by_id = Organization.objects.in_bulk([pk for pk in matched_ids if pk])
         seen_in_file: dict[tuple[str, str], int] = {}
 
@@ -389,6 +400,13 @@ class Command(BaseCommand):
             match_id = next(
                 (existing[name][data[name]] for name in IDENTIFIER_FIELDS if data.get(name) in existing[name]), None
             )
+            if not any(data.get(name) for name in IDENTIFIER_FIELDS):
+                match_id = by_name.get(_name_key(data))
+                first_line = seen_in_file.setdefault(("legal_name", repr(_name_key(data))), row.line)
+                if first_line != row.line:
+                    rejections.append(
+                        Rejection(row.line, "legal_name", f"same name and country as line {first_line}, no identifier.")
+                    )
             row.created = match_id is None
             org = Organization(pk=None) if match_id is None else _copy(orgs_by_id[match_id])
             for name in PROFILE_FIELDS:
@@ -539,6 +557,11 @@ class Command(BaseCommand):
                 invitation_id = invitation.pk
                 transaction.on_commit(lambda i=invitation_id: emails.send_invitation(i))  # type: ignore[misc]
         return prepared
+
+
+def _name_key(data: dict[str, Any]) -> tuple[str, str]:
+    name, country = data.get("legal_name"), data.get("country")
+    return (name.casefold() if isinstance(name, str) else "", country if isinstance(country, str) else "")
 
 
 def _skip_ws(text: str, position: int) -> int:
