@@ -37,7 +37,7 @@ def seed(*args: str) -> str:
 @pytest.fixture
 def demo(db: Any, settings: Any) -> str:
     settings.ELASTICSEARCH_INDEX_PREFIX = "test-matchmaking-domain"
-    return seed()
+    return seed("--no-track-records")  # track records: their own test below, they take a few seconds
 
 
 def test_demo_contents(demo: str) -> None:
@@ -110,7 +110,7 @@ def test_seed_demo_is_idempotent_and_resettable(demo: str) -> None:
     assert "already loaded" in again
     assert Organization.objects.count() == 490
     first_names = sorted(Organization.objects.values_list("legal_name", flat=True))
-    seed("--reset", "--quiet-logins")
+    seed("--reset", "--quiet-logins", "--no-track-records")
     assert Organization.objects.count() == 490
     assert User.objects.filter(email__endswith=DEMO_DOMAIN).count() == 11
     assert Call.objects.count() == 2
@@ -128,3 +128,21 @@ def test_visibility_scope_agrees_on_demo_data(demo: str) -> None:
     ).exclude(memberships__cluster__code="SYSTEMATIC")
     assert hidden.exists()
     assert not access.visible_organizations(julie).filter(pk__in=hidden).exists()
+
+
+def test_some_demo_members_carry_a_real_eu_track_record(db: Any, settings: Any) -> None:
+    from matchmaking import cordis
+    from matchmaking.models import EUParticipation
+
+    settings.ELASTICSEARCH_INDEX_PREFIX = "test-matchmaking-domain"
+    output = seed("--quiet-logins")
+    if not (cordis.data_dir() / cordis.H2020_PARTICIPATIONS).exists():
+        assert "0 EU projects" in output  # without the CORDIS files the demo still loads
+        return
+    linked = EUParticipation.objects.filter(organization__is_fictional=True)
+    assert linked.filter(organization__country="MA").exists()
+    assert linked.filter(organization__country="FR").values("organization").distinct().count() >= 20
+    amina = User.objects.get(email=f"amina@{DEMO_DOMAIN}")
+    first_org = amina.organization_roles.order_by("pk").first()
+    assert first_org is not None
+    assert EUParticipation.objects.filter(organization=first_org.organization).exists()

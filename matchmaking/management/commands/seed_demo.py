@@ -128,6 +128,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--reset", action="store_true", help="Delete the demo data first, then load it again.")
         parser.add_argument("--quiet-logins", action="store_true", help="Do not print the demo logins.")
+        parser.add_argument(
+            "--no-track-records",
+            action="store_true",
+            help="Skip giving some demo organizations real CORDIS PICs and EU project records (faster).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
@@ -136,13 +141,14 @@ class Command(BaseCommand):
         if Organization.objects.filter(is_fictional=True).exists():
             self.stdout.write("Demo data is already loaded (use --reset to reload it).")
         else:
-            counts = self._load()
+            counts = self._load(track_records=not options["no_track_records"])
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Demo loaded in {time.monotonic() - started:.1f}s: "
                     + ", ".join(f"{n} {what}" for what, n in counts.items())
                 )
             )
+        self._conversations()
         if not options["quiet_logins"]:
             self._print_logins()
 
@@ -166,7 +172,7 @@ class Command(BaseCommand):
     # --- load ----------------------------------------------------------------
 
     @transaction.atomic
-    def _load(self) -> dict[str, int]:
+    def _load(self, *, track_records: bool) -> dict[str, int]:
         ensure_taxonomy()
         themes = {theme.code: theme.pk for theme in Theme.objects.all()}
         clusters: dict[str, Cluster] = {}
@@ -186,8 +192,13 @@ class Command(BaseCommand):
         membership_rows: list[Membership] = []
         theme_links: list[Any] = []
         now = timezone.now()
+        real_pics = _real_pics() if track_records else {}
         for salt, (code, count) in enumerate(DEMO_COUNTS.items()):
             rows = list(generate_organizations(count, DEMO_SEED + salt, clusters=[code], salt=salt))
+            # The first members (the demo users' organizations among them) carry real PICs,
+            # so their profiles show a real EU track record (CORDIS data has no names).
+            for row, pic in zip(rows, real_pics.get(code, []), strict=False):
+                row["pic"] = pic
             orgs = Organization.objects.bulk_create(
                 [
                     Organization(
@@ -229,6 +240,7 @@ class Command(BaseCommand):
         Membership.objects.bulk_create(membership_rows)
 
         users = self._people(clusters, orgs_by_cluster)
+        eu_projects = self._track_records(real_pics) if real_pics else 0
         calls = self._calls(clusters)
         self._resources_and_labels(clusters, orgs_by_cluster)
 
@@ -242,7 +254,26 @@ class Command(BaseCommand):
             "memberships": len(membership_rows),
             "users": users,
             "calls": len(calls),
+            "EU projects": eu_projects,
         }
+
+    def _track_records(self, real_pics: dict[str, list[str]]) -> int:
+        from matchmaking import cordis
+        from matchmaking.services.cordis import import_cordis
+
+        base = cordis.data_dir()
+        pics = [pic for values in real_pics.values() for pic in values]
+        batch = cordis.read_h2020(base / cordis.H2020_PARTICIPATIONS, base / cordis.H2020_PROGRAMME_PARTS)
+        return import_cordis(batch.only_projects_of(pics)).projects
+
+    def _conversations(self) -> None:
+        try:
+            from messaging.demo import seed_conversations
+        except ImportError:  # the messaging app is optional for the domain demo
+            return
+        created = seed_conversations(stdout=self.stdout)
+        if created:
+            self.stdout.write(f"{created} demo conversations created.")
 
     def _people(self, clusters: dict[str, Cluster], orgs: dict[str, list[Organization]]) -> int:
         from allauth.account.models import EmailAddress
@@ -379,6 +410,24 @@ class Command(BaseCommand):
             "  (newcomer's organization has a pending application: walk the MNC admission queue as mnc.broker)"
         )
         self.stdout.write("\n".join(lines))
+
+
+# Real PICs per demo cluster: Moroccan ones for MNC, French ones for the French clusters.
+REAL_PIC_COUNTS = {"MNC": ("MA", 6), "SYSTEMATIC": ("FR", 25), "IMAGES-RESEAUX": ("FR", 12)}
+
+
+def _real_pics() -> dict[str, list[str]]:
+    from matchmaking import cordis
+
+    french = cordis.sample_pics(sum(n for country, n in REAL_PIC_COUNTS.values() if country == "FR"), "FR")
+    moroccan = cordis.sample_pics(REAL_PIC_COUNTS["MNC"][1], "MA")
+    if not french and not moroccan:
+        return {}
+    return {
+        "MNC": moroccan,
+        "SYSTEMATIC": french[: REAL_PIC_COUNTS["SYSTEMATIC"][1]],
+        "IMAGES-RESEAUX": french[REAL_PIC_COUNTS["SYSTEMATIC"][1] :],
+    }
 
 
 _NOT_FIELDS = frozenset({"cluster", "opportunities", "themes", "profile_status", "membership_status"})
