@@ -159,9 +159,14 @@ def test_outbox_deduplicates_and_rolls_back_with_the_transaction(search_world: S
         organizations_changed.send(sender=None, organization_ids=[w.atlas.pk, w.atlas.pk])
         organizations_changed.send(sender=None, organization_ids=[w.atlas.pk])
         assert PendingIndexChange.objects.filter(object_id=w.atlas.pk).count() == 1
-    with pytest.raises(RuntimeError), transaction.atomic():
-        organizations_changed.send(sender=None, organization_ids=[w.quantix.pk])
-        raise RuntimeError("rolled back")
+
+    def change_then_fail() -> None:
+        with transaction.atomic():
+            organizations_changed.send(sender=None, organization_ids=[w.quantix.pk])
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        change_then_fail()
     assert not PendingIndexChange.objects.filter(object_id=w.quantix.pk).exists()
 
 
