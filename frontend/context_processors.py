@@ -56,6 +56,9 @@ def _active_section(request: HttpRequest) -> str:
         return ""
     if match.namespace == "messaging":
         return "messages"
+    if match.namespace:
+        # Other areas' namespaced pages mark their own entries.
+        return ""
     name = match.url_name or ""
     for prefix, section in _SECTIONS:
         if name.startswith(prefix):

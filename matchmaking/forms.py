@@ -86,7 +86,7 @@ class OrganizationForm(forms.ModelForm):
         lowercase=True,
         help_text=_("Two-letter codes separated by commas, e.g. fr, en, ar."),
     )
-    website = forms.URLField(label=_("website"), required=False, assume_scheme="https", max_length=200)
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https", max_length=200)
     themes = forms.ModelMultipleChoiceField(
         label=_("Themes"),
         queryset=Theme.objects.all(),

@@ -77,7 +77,7 @@ def test_signup_requires_email_verification() -> None:
     assert len(mail.outbox) == 1
     assert client.get("/fr/organizations/").status_code == 302
     # When they follow the link from the email and confirm
-    link = re.search(r"https?://[^/\s]+(/\S+)", mail.outbox[0].body)
+    link = re.search(r"https?://[^/\s]+(/\S+)", str(mail.outbox[0].body))
     assert link is not None
     confirm_path = link.group(1)
     assert client.get(confirm_path).status_code == 200

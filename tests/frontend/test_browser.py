@@ -82,7 +82,7 @@ def test_sign_up_create_apply_and_be_admitted(
 
     # And confirms the email with the link from the email
     assert len(mail.outbox) == 1
-    link = re.search(r"https?://[^/\s]+(/\S+/accounts/confirm-email/\S+)", mail.outbox[0].body)
+    link = re.search(r"https?://[^/\s]+(/\S+/accounts/confirm-email/\S+)", str(mail.outbox[0].body))
     assert link is not None, mail.outbox[0].body
     page.goto(base + link.group(1))
     submit(page)
