@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "frontend.middleware.PreferredLanguageMiddleware",
 ]
 
 ROOT_URLCONF = "maillage.urls"

@@ -14,13 +14,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from frontend.views.common import back_to_search_url, pending_invitations
 from matchmaking import access, selectors
 from matchmaking.forms import ApplicationForm, OpportunityForm, OrganizationForm, add_service_errors
-from matchmaking.models import Cluster, MembershipStatus, Opportunity, OrganizationRole, ProfileStatus
+from matchmaking.models import Cluster, MembershipStatus, Opportunity, Organization, OrganizationRole, ProfileStatus
 from matchmaking.services import membership as membership_services
 from matchmaking.services import organizations as organization_services
 
@@ -32,6 +33,15 @@ def my_organizations(request: HttpRequest) -> HttpResponse:
         "frontend/organizations/mine.html",
         {"roles": selectors.user_organizations(request.user), "invitations": pending_invitations(request.user)},
     )
+
+
+def _other_language_description(org: Organization) -> tuple[str, str] | None:
+    """The description in the other language, when both exist (language code, text)."""
+    english = (get_language() or "fr").startswith("en")
+    code, text = ("fr", org.description_fr) if english else ("en", org.description_en)
+    if text.strip() and (org.description_en if english else org.description_fr).strip():
+        return code, text
+    return None
 
 
 @login_required
@@ -60,6 +70,7 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "needs": [o for o in opportunities if not o.is_offer],
             "memberships": memberships,
             "description": org.description(),
+            "other_description": _other_language_description(org),
             "back_url": back_to_search_url(request),
             "can_submit": can_edit and org.profile_status == ProfileStatus.DRAFT,
             "can_validate": is_staff_viewer and org.profile_status != ProfileStatus.VALIDATED,

@@ -124,3 +124,16 @@ def test_language_switch_on_an_unknown_page() -> None:
 def test_account_pages_in_english_and_french() -> None:
     assert "Sign In" in Client().get("/en/accounts/login/").content.decode()
     assert "Connexion" in Client().get("/fr/accounts/login/").content.decode()
+
+
+def test_browsing_in_english_makes_english_the_preferred_language(make_user: Any) -> None:
+    # Given a French-speaking member by default
+    user = make_user("reader@example.org")
+    assert user.preferred_language == "fr"
+    client = Client()
+    client.force_login(user)
+    # When they read the site in English
+    client.get("/en/")
+    # Then their emails will be in English too
+    user.refresh_from_db()
+    assert user.preferred_language == "en"

@@ -453,3 +453,24 @@ def test_my_organizations_and_home_dashboard(world: dict[str, Any]) -> None:
     client = client_for(world["owner"])
     assert "Atlas Numérique" in client.get(reverse("my_organizations")).content.decode()
     assert "Atlas Numérique" in client.get(reverse("home")).content.decode()
+
+
+# --- Error pages --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("handler", "status"),
+    [("bad_request", 400), ("permission_denied", 403), ("page_not_found", 404), ("server_error", 500)],
+)
+def test_error_pages_are_styled(rf: Any, handler: str, status: int) -> None:
+    from django.contrib.auth.models import AnonymousUser
+    from django.views import defaults
+
+    request = rf.get("/fr/quelque-part/")
+    request.user = AnonymousUser()
+    view = getattr(defaults, handler)
+    response = view(request) if handler == "server_error" else view(request, Exception("x"))
+    body = response.content.decode()
+    assert response.status_code == status
+    assert "frontend/site.css" in body
+    assert "Maillage" in body
