@@ -86,12 +86,12 @@ _COMPILE_JARS = (
     "lucene-core-*.jar",
 )
 
-START_TIMEOUT_SECONDS = 120
+START_TIMEOUT_SECONDS = 300
 STOP_TIMEOUT_SECONDS = 60
 LOCK_TIMEOUT_SECONDS = 900
 # A reused node may be busy (GC, recovery) for a moment; only after this long
 # without a healthy answer is it considered hung and restarted.
-REUSE_HEALTH_WAIT_SECONDS = 30
+REUSE_HEALTH_WAIT_SECONDS = 60
 
 Log = Callable[[str], None]
 
@@ -319,7 +319,8 @@ def _tail(path: Path, lines: int) -> str:
         content = path.read_text(errors="replace").splitlines()
     except OSError:
         return ""
-    return "\n".join(content[-lines:])
+    # The JVM's start-up line alone is thousands of characters long.
+    return "\n".join(line if len(line) <= 300 else line[:300] + " [...]" for line in content[-lines:])
 
 
 def _logs_tail(runtime: Path) -> str:
@@ -536,6 +537,11 @@ def plugin_hash() -> str:
     return digest.hexdigest()
 
 
+def plugin_version() -> str:
+    """The plugin's version as `GET _nodes/plugins` shows it: changes with its sources."""
+    return f"{PLUGIN_VERSION}-{plugin_hash()[:12]}"
+
+
 def named_components() -> dict[str, dict[str, str]]:
     """`named_components.json` content, read from the sources' @NamedComponent annotations."""
     components: dict[str, dict[str, str]] = {}
@@ -573,7 +579,7 @@ def build_plugin(output: Path, *, es_home: Path, java_home: Path, elasticsearch_
         if not jars:
             raise NodeError(f"{lib} has no {pattern}: is {es_home} an Elasticsearch 8.x distribution?")
         classpath.append(str(jars[0]))
-    version = f"{PLUGIN_VERSION}-{plugin_hash()[:12]}"
+    version = plugin_version()
     with tempfile.TemporaryDirectory(prefix="maillage-plugin-") as tmp:
         classes = Path(tmp) / "classes"
         result = subprocess.run(

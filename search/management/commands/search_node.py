@@ -87,8 +87,9 @@ class Command(BaseCommand):
         path = node.plugin_zip_for(output.expanduser().resolve(), elasticsearch_version, log=self._log)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Wrote {path} ({node.PLUGIN_NAME}, for Elasticsearch {elasticsearch_version}+ on the same major). "
+                f"Wrote {path} ({node.PLUGIN_NAME} {node.plugin_version()}, for Elasticsearch "
+                f"{elasticsearch_version} and later {elasticsearch_version.split('.')[0]}.x). "
                 f"Install it on every node: bin/elasticsearch-plugin install --batch file://{path} ; "
-                "restart the nodes, then check with GET _nodes/plugins."
+                "restart the nodes, then check that GET _nodes/plugins lists it on every node."
             )
         )
