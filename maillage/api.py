@@ -29,8 +29,9 @@ from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, TooManyF
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -221,6 +222,24 @@ class StrictSerializer(serializers.Serializer[Any]):
 # --- Errors --------------------------------------------------------------------
 
 
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """`handler404`: an unknown URL under /api/ gets JSON like every other API error; pages keep the 404 page."""
+    if _is_api(request):
+        return JsonResponse({"detail": str(_("Not found."))}, status=status.HTTP_404_NOT_FOUND)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """`handler500`: API clients get a JSON body they can parse; pages keep the 500 page."""
+    if _is_api(request):
+        return JsonResponse({"detail": str(_("Server error."))}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return defaults.server_error(request)
+
+
 def _field_key(name: str) -> str:
     return str(api_settings.NON_FIELD_ERRORS_KEY) if name == NON_FIELD_ERRORS else name
 
@@ -280,5 +299,7 @@ __all__ = [
     "StrictSerializer",
     "exception_handler",
     "id_field",
+    "page_not_found",
+    "server_error",
     "validation_error_detail",
 ]

@@ -2,10 +2,10 @@
 
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("", include("matchmaking.api.urls")),
     path("messaging/", include("messaging.api.urls")),
     path("search/", include("search.api.urls")),
@@ -18,7 +18,11 @@ api_patterns = [
     ),
 ]
 
-urlpatterns = [
+# JSON for unknown URLs and crashes under /api/; the site's templates elsewhere.
+handler404 = "maillage.api.page_not_found"
+handler500 = "maillage.api.server_error"
+
+urlpatterns: list[URLPattern | URLResolver] = [
     path("api/", include(api_patterns)),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

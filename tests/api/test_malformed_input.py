@@ -182,3 +182,18 @@ def test_many_unknown_fields_are_named(world: World) -> None:
     assert response.status_code == 400
     assert len(response.json()) == 50
     assert response.json()["field7"] == ["Unknown field."]
+
+
+@pytest.mark.parametrize("path", ["/api/nothing-here/", "/api/organizations/1/opportunities/1/extra/"])
+def test_unknown_api_urls_are_a_json_404(world: World, path: str) -> None:
+    response = client_for(world, "owner").get(path)
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_unknown_page_urls_keep_the_html_404(world: World) -> None:
+    response = client_for(world, "owner").get("/en/nothing-here/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")

@@ -90,3 +90,12 @@ def test_exception_handler_maps_request_and_domain_errors(exc: Exception, status
 
 def test_unexpected_errors_are_left_alone() -> None:
     assert exception_handler(RuntimeError("bug"), {}) is None
+
+
+def test_server_errors_under_api_are_json(rf: Any) -> None:
+    from maillage.api import server_error
+
+    response = server_error(rf.get("/api/organizations/"))
+
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
