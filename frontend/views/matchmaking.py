@@ -53,7 +53,7 @@ S = IntroductionState
 
 
 def _my_organizations(request: HttpRequest) -> list[Organization]:
-    return list(Organization.objects.filter(members__user_id=request.user.pk).order_by("legal_name").distinct())
+    return list(Organization.objects.filter(members__user_id=request.user.pk or 0).order_by("legal_name").distinct())
 
 
 def _pick_organization(request: HttpRequest, value: Any) -> Organization | None:
@@ -188,12 +188,12 @@ class IntroductionForm(forms.Form):
 
     def __init__(self, *args: Any, requesters: list[Organization], target: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["requester"].choices = [(o.pk, str(o)) for o in requesters]
+        self.fields["requester"].choices = [(o.pk, str(o)) for o in requesters]  # type: ignore[attr-defined]
         choices: list[tuple[Any, str]] = [("", _("— General introduction —"))]
         for org in [*requesters, target]:
             for opp in org.opportunities.all().order_by("kind", "title"):
                 choices.append((opp.pk, f"{org.name} · {opp.get_kind_display()}: {opp.title}"))
-        self.fields["opportunity"].choices = choices
+        self.fields["opportunity"].choices = choices  # type: ignore[attr-defined]
 
 
 @login_required
@@ -421,7 +421,7 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("No such call.")
     editable = _editable_orgs(request)
     form = ConsortiumForm(request.POST or None)
-    form.fields["coordinator"].choices = [(o.pk, str(o)) for o in editable]
+    form.fields["coordinator"].choices = [(o.pk, str(o)) for o in editable]  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
         try:
             consortium = consortium_services.create_consortium(

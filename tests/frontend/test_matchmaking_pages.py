@@ -142,9 +142,9 @@ def test_calls_and_consortium_workspace(mm: dict[str, Any]) -> None:
     assert rules["min_countries"]["explanation"] == "needs 2 distinct eligible countries, has 2: FR, MA"
     assert rules["min_countries"]["ok"] is True
     assert rules["min_partners"]["explanation"] == "needs 3 partners, has 2: Atlas Pay, Seine Secure"
-    page = client.get(url("consortium_detail", pk=consortium.pk)).content.decode()
-    assert "needs 3 partners, has 2" in page
-    assert "Export partners (CSV)" in page
+    html = client.get(url("consortium_detail", pk=consortium.pk)).content.decode()
+    assert "needs 3 partners, has 2" in html
+    assert "Export partners (CSV)" in html
     csv_response = client.get(url("consortium_csv", pk=consortium.pk))
     assert csv_response["Content-Type"].startswith("text/csv")
     assert "999999001" in csv_response.content.decode()

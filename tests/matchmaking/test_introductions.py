@@ -133,6 +133,7 @@ def test_acceptance_opens_a_direct_conversation(world: dict[str, Any], django_ca
     with django_capture_on_commit_callbacks(execute=True):
         request = introductions.accept(world["lyon_user"], request.pk)
     assert request.state == S.ACCEPTED
+    assert request.conversation_id is not None
     conversation = Conversation.objects.get(pk=request.conversation_id)
     assert set(conversation.organizations.all()) == {world["seine"], world["lyon"]}
     assert Notification.objects.filter(user=world["seine_user"], kind="introduction.accepted").exists()
@@ -170,7 +171,7 @@ def test_anonymous_requester_is_hidden_until_acceptance(
     }
     payload = Notification.objects.get(user=target_user).payload
     assert "Seine" not in str(payload)
-    assert "Seine" not in mail.outbox[0].body + mail.outbox[0].subject
+    assert "Seine" not in f"{mail.outbox[0].subject} {mail.outbox[0].body}"
     # while the requester's own people and the staff see who it is
     assert funnel_access.requester_public(request, world["seine_user"])["name"] == "Seine Secure"
     # When accepted, the requester is revealed
