@@ -236,7 +236,9 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 def server_error(request: HttpRequest) -> HttpResponse:
     """`handler500`: API clients get a JSON body they can parse; pages keep the 500 page."""
     if _is_api(request):
-        return JsonResponse({"detail": str(_("Server error."))}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        return JsonResponse(
+            {"detail": str(_("A server error occurred."))}, status=status.HTTP_500_INTERNAL_SERVER_ERROR
+        )
     return defaults.server_error(request)
 
 
