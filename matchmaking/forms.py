@@ -252,3 +252,24 @@ class DecisionForm(forms.Form):
     @property
     def admit(self) -> bool:
         return self.cleaned_data.get("decision") == self.ADMIT
+
+
+class SignupExtraForm(forms.Form):
+    """Extra sign-up fields (allauth's ACCOUNT_SIGNUP_FORM_CLASS): how to greet the person, in which language."""
+
+    full_name = forms.CharField(
+        label=_("Full name"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
+    def signup(self, request: Any, user: Any) -> None:
+        from django.conf import settings
+        from django.utils.translation import get_language
+
+        user.full_name = self.cleaned_data.get("full_name", "").strip()
+        language = get_language() or settings.LANGUAGE_CODE
+        if language in {code for code, _name in settings.LANGUAGES}:
+            user.preferred_language = language
+        user.save(update_fields=["full_name", "preferred_language"])

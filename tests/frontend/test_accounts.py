@@ -137,3 +137,17 @@ def test_browsing_in_english_makes_english_the_preferred_language(make_user: Any
     # Then their emails will be in English too
     user.refresh_from_db()
     assert user.preferred_language == "en"
+
+
+def test_sign_up_records_the_name_and_language() -> None:
+    Client().post(
+        "/en/accounts/signup/",
+        {
+            "email": "ada@example.org",
+            "full_name": "Ada Lovelace",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+    )
+    user = User.objects.get(email="ada@example.org")
+    assert (user.full_name, user.preferred_language) == ("Ada Lovelace", "en")
