@@ -82,3 +82,13 @@
     })
     .catch(clear);
 })();
+
+// "Save this search": the live search page rewrites its URL as filters change, so read it at submit time.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.save-search");
+  if (!form) return;
+  form.addEventListener("submit", function () {
+    form.querySelector('input[name="querystring"]').value = window.location.search.replace(/^\?/, "");
+  });
+})();
