@@ -40,6 +40,16 @@ def _send(template: str, context: dict[str, object], to: str, language: str) -> 
     send_mail(f"{prefix}{subject}", body, settings.DEFAULT_FROM_EMAIL, [to])
 
 
+def _send_safely(template: str, context: dict[str, object], to: str, language: str) -> bool:
+    """Send, logging failures: these run after commit, where raising would turn a done decision into a 500."""
+    try:
+        _send(template, context, to, language)
+    except Exception:
+        logger.exception("could not send the %s email to %s", template, to)
+        return False
+    return True
+
+
 def invitation_accept_url(invitation: Invitation, language: str) -> str:
     with translation.override(language):
         try:
@@ -73,8 +83,7 @@ def send_membership_decision(membership_id: int) -> int:
             "user": member.user,
             "site_url": _site_url(),
         }
-        _send("membership_decision", context, member.user.email, _language(member.user))
-        sent += 1
+        sent += _send_safely("membership_decision", context, member.user.email, _language(member.user))
     logger.info("membership %s decision emailed to %d people", membership_id, sent)
     return sent
 
@@ -91,5 +100,4 @@ def send_invitation(invitation_id: int) -> int:
         "accept_url": invitation_accept_url(invitation, language),
         "site_url": _site_url(),
     }
-    _send("invitation", context, invitation.email, language)
-    return 1
+    return int(_send_safely("invitation", context, invitation.email, language))

@@ -137,3 +137,18 @@ def test_reapply_after_rejection(world: World) -> None:
     )
     assert again.pk == rejected.pk
     assert again.fee_tier == "startup"
+
+
+def test_a_failing_mail_server_does_not_undo_or_break_the_decision(
+    world: World, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    # given an SMTP server that refuses connections
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+    OrganizationMember.objects.create(user=world.users["owner"], organization=world.orgs["E"], role="owner")
+    application = Membership.objects.get(organization=world.orgs["E"])
+    # when staff admit; then no exception escapes the after-commit email, and the decision stands
+    with django_capture_on_commit_callbacks(execute=True):
+        services.decide_membership(user=world.users["mnc_broker"], membership=application, admit=True, board_note="")
+    application.refresh_from_db()
+    assert application.status == MembershipStatus.ADMITTED

@@ -167,6 +167,13 @@ class Command(BaseCommand):
         User.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").delete()
         SharedResource.objects.filter(name__startswith="ImaginLab").delete()
         ProjectLabel.objects.filter(project_title__endswith="(fictif)").delete()
+        try:  # the demo conversations are keyed by their opener; drop them so they are re-created
+            from messaging.demo import DEMO_OPENER
+            from messaging.models import Conversation
+
+            Conversation.objects.filter(opened_by_kind=DEMO_OPENER).delete()
+        except ImportError:
+            pass
         self.stdout.write(f"Removed {len(ids)} demo organizations and {len(call_ids)} demo calls.")
 
     # --- load ----------------------------------------------------------------
