@@ -12,12 +12,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -355,43 +357,52 @@ class MembershipAdmin(IndexedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "applied_at"
     actions = ["admit", "reject", "lapse"]
 
-    def _decide(self, request: HttpRequest, queryset: QuerySet[m.Membership], verb: str) -> None:
+    def _decide(self, request: HttpRequest, queryset: QuerySet[m.Membership], verb: str) -> HttpResponse | None:
+        """First show a page asking for the board's note, then apply the decision through the services."""
+        form = DecisionForm(request.POST if "confirm" in request.POST else None)
+        if not form.is_bound or not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": self.DECISION_TITLES[verb],
+                "opts": self.model._meta,
+                "memberships": queryset.select_related("organization", "cluster"),
+                "form": form,
+                "action": verb,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/matchmaking/membership/decision.html", context)
+        note = form.cleaned_data["board_note"]
         done = 0
         for membership in queryset.select_related("organization", "cluster"):
             try:
-                if verb == "admit":
-                    decide_membership(
-                        user=request.user,
-                        membership=membership,
-                        admit=True,
-                        board_note=str(_("Admitted by the board.")),
-                    )
-                elif verb == "reject":
-                    decide_membership(
-                        user=request.user,
-                        membership=membership,
-                        admit=False,
-                        board_note=str(_("Not admitted by the board (recorded in the administration).")),
-                    )
+                if verb == "lapse":
+                    lapse_membership(user=request.user, membership=membership, note=note)
                 else:
-                    lapse_membership(user=request.user, membership=membership, note=str(_("Lapsed (administration).")))
+                    decide_membership(user=request.user, membership=membership, admit=verb == "admit", board_note=note)
                 done += 1
             except (ValidationError, PermissionDenied) as exc:
                 _service_errors(request, str(membership), exc)
         if done:
             messages.success(request, ngettext("%d membership updated.", "%d memberships updated.", done) % done)
+        return None
+
+    DECISION_TITLES = {
+        "admit": _("Admit the selected applications"),
+        "reject": _("Reject the selected applications"),
+        "lapse": _("Mark the selected memberships as lapsed"),
+    }
 
     @admin.action(description=_("Admit the selected applications (emails the applicants)"))
-    def admit(self, request: HttpRequest, queryset: QuerySet[m.Membership]) -> None:
-        self._decide(request, queryset, "admit")
+    def admit(self, request: HttpRequest, queryset: QuerySet[m.Membership]) -> HttpResponse | None:
+        return self._decide(request, queryset, "admit")
 
     @admin.action(description=_("Reject the selected applications (emails the applicants)"))
-    def reject(self, request: HttpRequest, queryset: QuerySet[m.Membership]) -> None:
-        self._decide(request, queryset, "reject")
+    def reject(self, request: HttpRequest, queryset: QuerySet[m.Membership]) -> HttpResponse | None:
+        return self._decide(request, queryset, "reject")
 
     @admin.action(description=_("Mark the selected memberships as lapsed"))
-    def lapse(self, request: HttpRequest, queryset: QuerySet[m.Membership]) -> None:
-        self._decide(request, queryset, "lapse")
+    def lapse(self, request: HttpRequest, queryset: QuerySet[m.Membership]) -> HttpResponse | None:
+        return self._decide(request, queryset, "lapse")
 
 
 # --- Calls, labels, resources, EU track record ------------------------------------

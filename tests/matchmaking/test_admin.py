@@ -40,15 +40,22 @@ def test_admit_action_calls_the_service(
 ) -> None:
     m.OrganizationMember.objects.create(user=world.users["owner"], organization=world.orgs["E"], role="owner")
     application = m.Membership.objects.get(organization=world.orgs["E"])
+    url = reverse("admin:matchmaking_membership_changelist")
+    # first the action asks for the board's note, changing nothing yet
+    page = admin_client_for.post(url, {"action": "admit", "_selected_action": [application.pk]})
+    assert page.status_code == 200
+    assert "board_note" in page.content.decode()
+    application.refresh_from_db()
+    assert application.status == "applied"
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client_for.post(
-            reverse("admin:matchmaking_membership_changelist"),
-            {"action": "admit", "_selected_action": [application.pk]},
+            url, {"action": "admit", "_selected_action": [application.pk], "confirm": "1", "board_note": "Bienvenue"}
         )
     assert response.status_code == 302
     application.refresh_from_db()
     assert application.status == "admitted"
     assert application.decided_by == world.users["superuser"]
+    assert application.board_note == "Bienvenue"
     assert [message.to for message in mail.outbox] == [[world.users["owner"].email]]
     assert world.orgs["E"].pk in org_signals.ids
 
@@ -57,7 +64,7 @@ def test_reject_action_refuses_non_pending_memberships(world: World, admin_clien
     admitted = m.Membership.objects.get(organization=world.orgs["A"])
     response = admin_client_for.post(
         reverse("admin:matchmaking_membership_changelist"),
-        {"action": "reject", "_selected_action": [admitted.pk]},
+        {"action": "reject", "_selected_action": [admitted.pk], "confirm": "1", "board_note": "Non"},
         follow=True,
     )
     from django.contrib.messages import ERROR
