@@ -31,6 +31,7 @@ bulk load runs reaches the new index whatever the order (versions decide).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -321,31 +322,38 @@ def bulk_index_documents(
     target = index or spec.alias
     indexed = 0
     errors: list[str] = []
-    stream = bulk_actions(spec, target, docs)
-    results: Iterable[tuple[bool, Any]]
-    if threads > 1:
-        results = parallel_bulk(
-            client,
-            stream,
-            thread_count=threads,
-            chunk_size=chunk_size,
-            max_chunk_bytes=50 * 1024 * 1024,
-            raise_on_error=False,
-            raise_on_exception=True,
-        )
-    else:
-        results = streaming_bulk(
-            client, stream, chunk_size=chunk_size, raise_on_error=False, max_retries=2, initial_backoff=1
-        )
-    for ok, item in results:
-        if ok:
-            indexed += 1
-        else:
-            (_op, detail), *_ = item.items()
-            if int(detail.get("status", 0)) == 409:
+
+    def record(results: Iterable[tuple[bool, Any]]) -> None:
+        nonlocal indexed
+        for ok, item in results:
+            if ok:
                 indexed += 1
-            elif len(errors) < 20:
-                errors.append(str(detail.get("error"))[:300])
-        if progress is not None:
-            progress(indexed)
+            else:
+                (_op, detail), *_ = item.items()
+                if int(detail.get("status", 0)) == 409:
+                    indexed += 1  # that state or a newer one is already there
+                elif len(errors) < 20:
+                    errors.append(str(detail.get("error"))[:300])
+            if progress is not None:
+                progress(indexed)
+
+    if threads <= 1:
+        stream = bulk_actions(spec, target, docs)
+        record(streaming_bulk(client, stream, chunk_size=chunk_size, raise_on_error=False, max_retries=2))
+        return indexed, errors
+    # Documents are read here, in the calling thread, a batch at a time: the bulk threads
+    # only send them (a database connection must not wander into a worker thread).
+    iterator = iter(docs)
+    while batch := list(itertools.islice(iterator, chunk_size * threads)):
+        record(
+            parallel_bulk(
+                client,
+                bulk_actions(spec, target, batch),
+                thread_count=threads,
+                chunk_size=chunk_size,
+                max_chunk_bytes=50 * 1024 * 1024,
+                raise_on_error=False,
+                raise_on_exception=True,
+            )
+        )
     return indexed, errors
