@@ -449,7 +449,8 @@ def _download(java_home: Path, log: Log) -> Path:
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".download-") as tmp:
-        log(f"Downloading Elasticsearch {ES_VERSION} (about 97 MB) with Maven: {ES_ARTIFACT}")
+        cached = " (from the local Maven repository)" if _downloaded_megabytes() > 90 else " (about 97 MB)"
+        log(f"Downloading Elasticsearch {ES_VERSION}{cached} with Maven: {ES_ARTIFACT}")
         started = time.monotonic()
         env = {**os.environ, "JAVA_HOME": str(java_home)}
         command = [mvn, "-q", "-B", "dependency:copy", f"-Dartifact={ES_ARTIFACT}", f"-DoutputDirectory={tmp}"]
@@ -607,7 +608,7 @@ def build_plugin(output: Path, *, es_home: Path, java_home: Path, elasticsearch_
             for class_file in sorted(classes.rglob("*.class")):
                 _zip_deterministic(jar, class_file.relative_to(classes).as_posix(), class_file.read_bytes())
         descriptor = (
-            "description=Maillage French/English analysis: ASCII folding, French elision, bilingual stemming, "
+            "description=Maillage French/English analysis: ASCII folding, French elision, French and English stemming, "
             "query-time synonyms, edge n-grams\n"
             f"version={version}\n"
             f"name={PLUGIN_NAME}\n"
