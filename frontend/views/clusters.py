@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 
 from frontend.views.common import paginate
 from matchmaking import selectors
-from matchmaking.models import Cluster
+from matchmaking.models import Cluster, MembershipStatus, Organization, OrganizationRole
 
 
 def cluster_list(request: HttpRequest) -> HttpResponse:
@@ -16,6 +16,22 @@ def cluster_list(request: HttpRequest) -> HttpResponse:
         request,
         "frontend/clusters/list.html",
         {"clusters": selectors.clusters_with_counts(), "agreements": selectors.active_agreements()},
+    )
+
+
+def _organizations_that_may_apply(request: HttpRequest, cluster: Cluster) -> list[Organization]:
+    """The viewer's organizations (as owner or editor) that are neither members of nor applicants to `cluster`."""
+    if not request.user.is_authenticated:
+        return []
+    return list(
+        Organization.objects.filter(
+            members__user=request.user, members__role__in=[OrganizationRole.OWNER, OrganizationRole.EDITOR]
+        )
+        .exclude(
+            memberships__cluster=cluster,
+            memberships__status__in=[MembershipStatus.APPLIED, MembershipStatus.ADMITTED],
+        )
+        .order_by("legal_name")
     )
 
 
@@ -31,6 +47,6 @@ def cluster_detail(request: HttpRequest, code: str) -> HttpResponse:
             "agreements": agreements,
             "members_page": paginate(request, members, per_page=30),
             "visible_count": members.count(),
-            "other_clusters": Cluster.objects.exclude(pk=cluster.pk),
+            "can_apply_with": _organizations_that_may_apply(request, cluster),
         },
     )

@@ -474,3 +474,13 @@ def test_error_pages_are_styled(rf: Any, handler: str, status: int) -> None:
     assert response.status_code == status
     assert "frontend/site.css" in body
     assert "Maillage" in body
+
+
+def test_cluster_page_offers_to_apply_with_own_organizations(world: dict[str, Any]) -> None:
+    client = client_for(world["applicant"])
+    body = client.get(reverse("cluster_detail", args=["systematic"])).content.decode()
+    # Hidden Draft may apply; Nova Pay too (it applied to MNC, not Systematic)
+    assert f"/organizations/{world['hidden'].pk}/apply/?cluster=systematic" in body
+    # But not again to MNC, where Nova Pay is waiting
+    mnc = client.get(reverse("cluster_detail", args=["MNC"])).content.decode()
+    assert f"/organizations/{world['nova'].pk}/apply/" not in mnc
