@@ -484,3 +484,18 @@ def test_cluster_page_offers_to_apply_with_own_organizations(world: dict[str, An
     # But not again to MNC, where Nova Pay is waiting
     mnc = client.get(reverse("cluster_detail", args=["MNC"])).content.decode()
     assert f"/organizations/{world['nova'].pk}/apply/" not in mnc
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/fr/organizations/99999999999999999999999/",
+        "/fr/organizations/99999999999999999999999/edit/",
+        "/fr/staff/applications/99999999999999999999999/",
+        "/fr/invitations/" + "x" * 500 + "/",
+        "/fr/clusters/MNC/?page=abc",
+    ],
+)
+def test_hostile_urls_are_4xx_or_handled(world: dict[str, Any], path: str) -> None:
+    response = client_for(world["staff"]).get(path)
+    assert response.status_code in {200, 404}
