@@ -82,6 +82,8 @@ class Command(BaseCommand):
         style = self.style.SUCCESS if status.health is not None else self.style.WARNING
         self.stdout.write(style(status.summary))
         self.stdout.write(f"Cache directory: {node.cache_dir()}  (state file: {node.state_path()})")
+        runtime = node.runtime_dir()
+        self.stdout.write(f"Node directory: {runtime}  (logs: {runtime / 'logs'})")
 
     def _build_plugin(self, output: Path, elasticsearch_version: str) -> None:
         path = node.plugin_zip_for(output.expanduser().resolve(), elasticsearch_version, log=self._log)
