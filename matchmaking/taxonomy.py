@@ -78,9 +78,9 @@ SHARED_THEMES: tuple[SharedTheme, ...] = (
         "Paiement électronique",
         "E-payment",
         (
-            "paiement électronique, e-payment, electronic payment, paiement en ligne, online payment",
+            "paiement électronique, monétique, e-payment, electronic payment, paiement en ligne, online payment",
             "paiement mobile, mobile payment, m-paiement, mobile money",
-            "monétique, card payment, carte bancaire, bank card",
+            "carte bancaire, card payment, bank card",
             "technologie financière, fintech, finance numérique, digital finance",
         ),
         "digital",
