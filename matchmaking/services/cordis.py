@@ -12,9 +12,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.db import transaction
 
+from matchmaking import cordis
 from matchmaking.cordis import CordisBatch
 from matchmaking.models import EUParticipation, EUProject, Organization
 from matchmaking.services.organizations import mark_organizations_changed
@@ -144,3 +146,18 @@ def link_participations(organization_ids: Iterable[int]) -> list[int]:
                 changed.add(organization.pk)
         mark_organizations_changed(changed, sender=EUParticipation)
     return sorted(changed)
+
+
+def import_h2020_track_records(pics: Iterable[str], directory: Path | None = None) -> ImportResult | None:
+    """Import the H2020 projects (whole consortia) of these PICs: real track records for demo members.
+
+    For `seed_demo` with PICs from `matchmaking.cordis.sample_pics`. Returns
+    None when the H2020 file is missing (the demo then has no track records).
+    """
+    base = directory or cordis.data_dir()
+    participations = base / cordis.H2020_PARTICIPATIONS
+    if not participations.exists():
+        return None
+    parts = base / cordis.H2020_PROGRAMME_PARTS
+    batch = cordis.read_h2020(participations, parts if parts.exists() else None).only_projects_of(pics)
+    return import_cordis(batch)

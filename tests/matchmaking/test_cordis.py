@@ -16,7 +16,7 @@ from django.core.management import CommandError, call_command
 from matchmaking import cordis
 from matchmaking.models import EUParticipation, EUProject, Organization
 from matchmaking.selectors import track_record
-from matchmaking.services.cordis import import_cordis, link_participations
+from matchmaking.services.cordis import import_cordis, import_h2020_track_records, link_participations
 from matchmaking.signals import organizations_changed
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "cordis"
@@ -300,6 +300,28 @@ def test_pic_set_after_the_import_is_linked(signals: list[list[int]]) -> None:
         1 for r in _h2020_rows() if r["pic"] == pic
     )
     assert link_participations([member.pk]) == []
+
+
+@pytest.mark.django_db
+def test_demo_members_with_sampled_pics_get_whole_consortia(signals: list[list[int]]) -> None:
+    # Given demo members carrying real PICs sampled from the H2020 file
+    pics = cordis.sample_pics(2, "MA", path=H2020)
+    members = [_member(f"Demo {i}", pic, country="MA") for i, pic in enumerate(pics)]
+
+    # When only their projects are imported
+    result = import_h2020_track_records(pics, directory=FIXTURES)
+
+    # Then each has a track record with its partners, and nothing else was imported
+    assert result is not None
+    assert signals == [sorted(m.pk for m in members)]
+    for member in members:
+        record = track_record(member)
+        assert record.project_count >= 1
+        assert record.partner_countries
+    rows = _h2020_rows()
+    projects = {r["rcn"] for r in rows if r["pic"] in pics}
+    assert EUParticipation.objects.count() == sum(1 for r in rows if r["rcn"] in projects)
+    assert import_h2020_track_records(pics, directory=FIXTURES / "missing") is None
 
 
 # --- Selector ------------------------------------------------------------------------
