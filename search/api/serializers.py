@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -12,6 +13,14 @@ from search import queries
 from search.geo import city_choices
 
 MAX_VALUES = 20
+
+
+def clean_query_text(value: str) -> str:
+    """The length limit and cleaning of `search.queries`, reported on the `q` parameter."""
+    try:
+        return queries.normalize_text(value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from exc
 
 
 class MultiValueField(serializers.ListField):
@@ -59,6 +68,9 @@ class OrganizationSearchParams(serializers.Serializer):
     page = serializers.IntegerField(required=False, min_value=1, max_value=queries.MAX_FROM)
     cursor = serializers.CharField(required=False, max_length=4000, help_text=_("`next_cursor` of the previous page."))
     size = serializers.IntegerField(required=False, min_value=1, max_value=queries.MAX_PAGE_SIZE, default=20)
+
+    def validate_q(self, value: str) -> str:
+        return clean_query_text(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("lat" in attrs) != ("lon" in attrs):
@@ -129,6 +141,9 @@ class SuggestParams(serializers.Serializer):
     q = serializers.CharField(required=True, allow_blank=True, trim_whitespace=False, max_length=2000)
     size = serializers.IntegerField(required=False, min_value=1, max_value=20, default=6)
 
+    def validate_q(self, value: str) -> str:
+        return clean_query_text(value)
+
 
 class SuggestionSerializer(serializers.Serializer):
     text = serializers.CharField()
@@ -146,6 +161,9 @@ class CallSearchParams(serializers.Serializer):
     published_by = MultiValueField(help_text=_("Cluster codes."))
     open = serializers.BooleanField(required=False, default=False, help_text=_("Only calls open now."))
     size = serializers.IntegerField(required=False, min_value=1, max_value=queries.MAX_PAGE_SIZE, default=20)
+
+    def validate_q(self, value: str) -> str:
+        return clean_query_text(value)
 
     def filters(self) -> queries.CallFilters:
         data = self.validated_data
