@@ -119,10 +119,15 @@ AUTH_USER_MODEL = "matchmaking.User"
 # --- Redis and channels ----------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+    # Pub/sub layer: one PUBLISH per group send and one reader per process
+    # that fans out locally, where the list-based core layer pops messages
+    # one by one under a lock 1,000 consumers contend for (see
+    # tests/benchmarks/bench_messaging.py). Delivery is at most once; the
+    # messaging protocol recovers gaps from the database (messaging/consumers.py).
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "maillage")},
         }
     }
     CACHES = {

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.http import Http404
 from django.utils import timezone
 
@@ -42,6 +43,38 @@ def access_participant(user: Any, conversation_id: Any) -> Participant:
         )
     except Participant.DoesNotExist:
         raise Http404("No such conversation.") from None
+
+
+def posting_participant(user: Any, conversation_id: Any) -> Participant:
+    """`access_participant` for the per-message hot path: same rule, one plain query.
+
+    Posting runs hundreds of times a second on the database thread; the
+    ORM's compilation of the three-way select_related costs more than the
+    query itself. Returns an unsaved-looking Participant whose `user` and
+    `organization` carry only the fields a message payload needs.
+    """
+    user_id = _user_id(user)
+    if user_id is None or not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
+        raise Http404("No such conversation.")
+    participant_table = connection.ops.quote_name(Participant._meta.db_table)
+    organization_table = connection.ops.quote_name(Organization._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT p.id, p.organization_id, o.legal_name, o.acronym FROM {participant_table} p "  # noqa: S608
+            f"LEFT JOIN {organization_table} o ON o.id = p.organization_id "
+            "WHERE p.conversation_id = %s AND p.user_id = %s AND p.left_at IS NULL",
+            [conversation_id, user_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404("No such conversation.")
+    participant_id, organization_id, legal_name, acronym = row
+    participant = Participant(pk=participant_id, conversation_id=conversation_id, user_id=user_id)
+    participant.user = user
+    participant.organization_id = organization_id
+    if organization_id is not None:
+        participant.organization = Organization(pk=organization_id, legal_name=legal_name, acronym=acronym)
+    return participant
 
 
 def access_conversation(user: Any, conversation_id: Any) -> Conversation:

@@ -2,15 +2,18 @@
 
 Thin: parses and checks frames, calls services and selectors, and keeps the
 per-connection delivery state that makes the stream gapless and free of
-duplicates:
+duplicates. For each conversation:
 
-`cursors[conversation]` is the highest order this connection has delivered
-in a conversation, contiguously. A live message at cursor + 1 is forwarded;
-one at or below the cursor was already delivered (by `sync`) and is dropped;
-one further ahead means earlier messages are still in flight (another
-process broadcast them) or were lost, so the gap is read from the database
-first. That read is complete because orders are allocated under a row lock
-held until commit: message n committed implies 1..n-1 committed.
+- `floors[c]`: the conversation's last order when this connection
+  subscribed to it (in `hello`). Everything up to it is history: the client
+  asks for what it lacks with `sync`, which sends (last seen, floor].
+- `cursors[c]`: the highest order streamed live, contiguously, from the
+  floor up. A live message at cursor + 1 is forwarded; one at or below the
+  cursor was already delivered (or is history) and is dropped; one further
+  ahead means earlier messages are still in flight from another process or
+  were lost, so the gap is read from the database first. That read is
+  complete because orders are allocated under a row lock held until
+  commit: message n committed implies 1..n-1 committed.
 
 Channels runs one handler at a time per consumer, so this state needs no
 locking.
@@ -18,6 +21,7 @@ locking.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -25,12 +29,13 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from messaging import events, selectors, services
+from messaging import events, ratelimit, selectors, services
 from messaging.models import Message, conversation_group, user_group
 
 logger = logging.getLogger(__name__)
@@ -66,8 +71,6 @@ def _str_field(frame: dict[str, Any], name: str) -> str:
 def _service_error(exc: Exception) -> FrameError:
     if isinstance(exc, Http404):
         return FrameError("not_found", "No such conversation or message.")
-    if isinstance(exc, services.RateLimited):
-        return FrameError("rate_limited", str(exc))
     if isinstance(exc, PermissionDenied):
         return FrameError("forbidden", str(exc) or "Not allowed.")
     if isinstance(exc, ValidationError):
@@ -80,32 +83,26 @@ def _post(user: Any, conversation_id: int, text: str, client_key: str) -> tuple[
     return services.post_message(user=user, conversation_id=conversation_id, text=text, client_key=client_key)
 
 
-def _sync_batches(user_id: int, since: dict[int, int]) -> tuple[dict[int, int], dict[int, list[Any]]]:
-    """The user's conversations (id → last order) and, for the requested ones, what follows `since`."""
-    orders = selectors.active_conversation_orders(user_id)
-    missed: dict[int, list[Any]] = {}
-    for conversation_id, after in since.items():
-        last = orders.get(conversation_id)
-        if last is None or last <= after:
-            continue
-        missed[conversation_id] = [
+def _history(ranges: dict[int, tuple[int, int]], limit: int) -> dict[int, list[Any]]:
+    """For each conversation, the payloads of orders in (after, up_to], oldest first, at most `limit`."""
+    return {
+        conversation_id: [
             selectors.message_payload(m)
-            for m in selectors.messages_after(conversation_id, after, limit=events.SYNC_BATCH)
+            for m in selectors.messages_after(conversation_id, after, up_to=up_to, limit=limit)
         ]
-    return orders, missed
+        for conversation_id, (after, up_to) in ranges.items()
+    }
 
 
-def _gap(conversation_id: int, after: int, up_to: int) -> list[Any]:
-    return [
-        selectors.message_payload(m)
-        for m in selectors.messages_after(conversation_id, after, up_to=up_to, limit=up_to - after)
-    ]
+def _last_order(conversation_id: int) -> int:
+    return selectors.active_conversation_orders_of([conversation_id]).get(conversation_id, 0)
 
 
 class MessagingConsumer(AsyncWebsocketConsumer):
     user_id: int
     conversations: set[int]
     cursors: dict[int, int]
+    floors: dict[int, int]
     errors: deque[float]
     last_typing: dict[int, float]
 
@@ -119,13 +116,15 @@ class MessagingConsumer(AsyncWebsocketConsumer):
             await self.close(code=events.CLOSE_UNAUTHENTICATED)
             return
         self.user_id = int(user.pk)
+        services.server_loop.set(asyncio.get_running_loop())
         self.cursors = {}
+        self.floors = {}
         self.errors = deque()
         self.last_typing = {}
-        orders = await database_sync_to_async(selectors.active_conversation_orders)(self.user_id)
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
-        for conversation_id in orders:
-            await self._subscribe(conversation_id)
+        orders = await database_sync_to_async(selectors.active_conversation_orders)(self.user_id)
+        for conversation_id, last_order in orders.items():
+            await self._subscribe(conversation_id, last_order)
         await self.accept()
         await self._send_event(
             {"type": "hello", "user": self.user_id, "conversations": {str(k): v for k, v in orders.items()}}
@@ -139,16 +138,45 @@ class MessagingConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(conversation_group(conversation_id), self.channel_name)
         self.conversations.clear()
 
-    async def _subscribe(self, conversation_id: int) -> None:
-        if conversation_id not in self.conversations:
-            await self.channel_layer.group_add(conversation_group(conversation_id), self.channel_name)
-            self.conversations.add(conversation_id)
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Dispatch without Channels' per-event `aclose_old_connections()` hop.
+
+        Channels runs `close_old_connections` in the database thread before
+        every handler; with one event per delivered message that single
+        thread becomes the bottleneck of the whole process. Every database
+        access here goes through `database_sync_to_async`, which already
+        closes stale connections before and after each call.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def _subscribe(self, conversation_id: int, last_order: int | None = None) -> None:
+        """Join a conversation's group; `last_order` (read after joining) becomes its floor."""
+        if conversation_id in self.conversations:
+            return
+        await self.channel_layer.group_add(conversation_group(conversation_id), self.channel_name)
+        if last_order is None:
+            last_order = await database_sync_to_async(_last_order)(conversation_id)
+        self.conversations.add(conversation_id)
+        self.cursors[conversation_id] = self.floors[conversation_id] = last_order
 
     async def _unsubscribe(self, conversation_id: int) -> None:
         if conversation_id in self.conversations:
             self.conversations.discard(conversation_id)
             self.cursors.pop(conversation_id, None)
+            self.floors.pop(conversation_id, None)
             await self.channel_layer.group_discard(conversation_group(conversation_id), self.channel_name)
+
+    async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None:
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except OSError:
+            # The client went away while an event was on its way (ASGI
+            # servers raise an OSError then); websocket.disconnect follows
+            # and cleans up the subscriptions.
+            logger.debug("dropped a frame for a closed websocket")
 
     async def _send_event(self, event: Any) -> None:
         await self.send(text_data=json.dumps(event, ensure_ascii=False, separators=(",", ":")))
@@ -194,13 +222,16 @@ class MessagingConsumer(AsyncWebsocketConsumer):
         client_key = _str_field(frame, "client_key")
         if len(text) > events.MAX_TEXT_BYTES:
             raise FrameError("too_long", f"At most {events.MAX_TEXT_BYTES} bytes of text.")
+        if not await ratelimit.aallow_message(self.user_id):
+            raise FrameError("rate_limited", "You are sending messages too fast; wait a few seconds.")
         try:
             message, created = await database_sync_to_async(_post)(
                 self.scope["user"], conversation_id, text, client_key
             )
-        except (Http404, PermissionDenied, ValidationError, services.RateLimited) as exc:
+        except (Http404, PermissionDenied, ValidationError) as exc:
             raise _service_error(exc) from None
-        await self._subscribe(conversation_id)
+        if conversation_id not in self.conversations:
+            await self._subscribe(conversation_id)
         await self._send_event(
             {
                 "type": "message.ack",
@@ -253,22 +284,38 @@ class MessagingConsumer(AsyncWebsocketConsumer):
             if not (isinstance(key, str) and key.isdigit()) or not isinstance(value, int) or isinstance(value, bool):
                 raise FrameError("bad_frame", "'conversations' must map conversation ids to the last order seen.")
             since[int(key)] = max(value, 0)
-        orders, missed = await database_sync_to_async(_sync_batches)(self.user_id, since)
+        orders = await database_sync_to_async(selectors.active_conversation_orders)(self.user_id)
         # Conversations the user is not (or no longer) in are ignored; the
         # answer lists the user's actual conversations.
         for conversation_id in list(self.conversations - orders.keys()):
             await self._unsubscribe(conversation_id)
-        for conversation_id in orders:
-            await self._subscribe(conversation_id)
+        for conversation_id, last_order in orders.items():
+            await self._subscribe(conversation_id, last_order)
+        ranges = {
+            conversation_id: (after, self.floors[conversation_id])
+            for conversation_id, after in since.items()
+            if conversation_id in self.conversations and after < self.floors[conversation_id]
+        }
+        missed = await database_sync_to_async(_history)(ranges, events.SYNC_BATCH) if ranges else {}
         more = False
-        for conversation_id, after in since.items():
-            if conversation_id not in orders:
-                continue
-            batch = missed.get(conversation_id, [])
+        for conversation_id, batch in missed.items():
             for payload in batch:
                 await self._send_event({"type": "message.new", "message": payload})
-            self.cursors[conversation_id] = batch[-1]["order"] if batch else max(after, 0)
-            more = more or len(batch) >= events.SYNC_BATCH
+            more = more or (len(batch) >= events.SYNC_BATCH and batch[-1]["order"] < ranges[conversation_id][1])
+        for conversation_id, after in since.items():
+            if conversation_id in self.conversations and after > self.cursors[conversation_id]:
+                # The client already has these (e.g. from the REST history).
+                self.cursors[conversation_id] = after
+        # Catch the live stream up to the orders just read: a message
+        # committed between a subscription's floor and its group_add taking
+        # effect reaches neither the floor nor the group.
+        tail = {c: (self.cursors[c], last) for c, last in orders.items() if last > self.cursors[c]}
+        if tail:
+            caught = await database_sync_to_async(_history)(tail, max(b - a for a, b in tail.values()))
+            for conversation_id, batch in caught.items():
+                for payload in batch:
+                    await self._send_event({"type": "message.new", "message": payload})
+                    self.cursors[conversation_id] = payload["order"]
         await self._send_event(
             {"type": "sync.done", "conversations": {str(k): v for k, v in orders.items()}, "more": more}
         )
@@ -312,13 +359,18 @@ class MessagingConsumer(AsyncWebsocketConsumer):
         if conversation_id not in self.conversations:
             return
         order = payload["order"]
-        cursor = self.cursors.get(conversation_id)
-        if cursor is not None and order <= cursor:
+        cursor = self.cursors[conversation_id]
+        if order <= cursor:
             return
-        if cursor is not None and order > cursor + 1:
-            for missed in await database_sync_to_async(_gap)(conversation_id, cursor, order - 1):
+        if order > cursor + 1:
+            gap = await database_sync_to_async(_history)({conversation_id: (cursor, order - 1)}, order - 1 - cursor)
+            for missed in gap[conversation_id]:
                 await self._send_event({"type": "message.new", "message": missed})
-        await self._send_event({"type": "message.new", "message": payload})
+        frame = envelope.get("frame")
+        if frame is not None:
+            await self.send(text_data=frame)
+        else:
+            await self._send_event({"type": "message.new", "message": payload})
         self.cursors[conversation_id] = order
 
     async def layer_forward(self, envelope: dict[str, Any]) -> None:

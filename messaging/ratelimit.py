@@ -1,20 +1,76 @@
-"""Per-user message rate limit, shared by every connection and process.
+"""Per-user message rate limit, shared by every connection and process of a user.
 
-A sliding-window estimate over two fixed windows kept in the Django cache
-(Redis when `REDIS_URL` is set, so all ASGI processes share the count;
-process-local memory otherwise). `incr` is atomic in Redis, so concurrent
-connections of one user cannot both slip under the limit by much; the
-estimate may let a few extra messages through at a window boundary, which
-is fine for a flood guard.
+A sliding-window estimate over two fixed windows. With Redis configured
+(`REDIS_URL`) the counters live there, so every ASGI process sees the same
+count, and one pipelined round trip (INCR, EXPIRE, GET) both counts and
+reads; without Redis they live in process memory (a single-process
+development server). The estimate may let a few extra messages through at
+a window boundary, which is fine for a flood guard.
+
+Like DRF throttles, it is applied where requests arrive (the websocket
+consumer, asynchronously on its event loop, and the REST view), not inside
+`services.post_message`: the database thread that serializes every post
+must not also wait for Redis. Redis is used directly rather than through
+Django's cache API, which needs three round trips for the same thing.
+`settings.MESSAGING_RATE_NAMESPACE` (optional) separates counters, e.g.
+per test.
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
+import weakref
+from functools import cache
+from typing import Any
 
-from django.core.cache import cache
+from django.conf import settings
 
 from messaging.events import RATE_LIMIT_MESSAGES, RATE_LIMIT_WINDOW_SECONDS
+
+KEY_PREFIX = "maillage:messaging:rate"
+
+_local_counts: dict[str, int] = {}
+_local_lock = threading.Lock()
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+
+
+@cache
+def _sync_client(url: str) -> Any:
+    import redis
+
+    return redis.Redis.from_url(url)
+
+
+def _async_client(url: str) -> Any:
+    # redis.asyncio connections belong to one event loop.
+    loop = asyncio.get_running_loop()
+    client = _async_clients.get(loop)
+    if client is None:
+        import redis.asyncio
+
+        client = _async_clients[loop] = redis.asyncio.Redis.from_url(url)
+    return client
+
+
+def _keys(user_id: int, window: float, moment: float) -> tuple[str, str, int, float]:
+    index = int(moment // window)
+    namespace = getattr(settings, "MESSAGING_RATE_NAMESPACE", "")
+    base = f"{KEY_PREFIX}:{namespace}:{user_id}"
+    return f"{base}:{index}", f"{base}:{index - 1}", int(window * 2) + 1, (moment % window) / window
+
+
+def _count_locally(current_key: str, previous_key: str) -> tuple[int, int]:
+    with _local_lock:
+        if len(_local_counts) > 100_000:  # windows long gone; keep memory bounded
+            _local_counts.clear()
+        _local_counts[current_key] = _local_counts.get(current_key, 0) + 1
+        return _local_counts[current_key], _local_counts.get(previous_key, 0)
+
+
+def _within(current: int, previous: int, elapsed: float, limit: int) -> bool:
+    return previous * (1.0 - elapsed) + current <= limit
 
 
 def allow_message(
@@ -29,15 +85,33 @@ def allow_message(
     Refused attempts count too: a client hammering the server stays limited
     until it slows down.
     """
-    moment = time.time() if now is None else now
-    index = int(moment // window)
-    elapsed = (moment % window) / window
-    current_key = f"messaging:rate:{user_id}:{index}"
-    previous_key = f"messaging:rate:{user_id}:{index - 1}"
-    timeout = int(window * 2) + 1
-    try:
-        current = cache.incr(current_key)
-    except ValueError:
-        current = 1 if cache.add(current_key, 1, timeout) else cache.incr(current_key)
-    previous = cache.get(previous_key, 0) or 0
-    return previous * (1.0 - elapsed) + current <= limit
+    current_key, previous_key, ttl, elapsed = _keys(user_id, window, time.time() if now is None else now)
+    url = getattr(settings, "REDIS_URL", "")
+    if not url:
+        return _within(*_count_locally(current_key, previous_key), elapsed, limit)
+    pipe = _sync_client(url).pipeline(transaction=False)
+    pipe.incr(current_key)
+    pipe.expire(current_key, ttl)
+    pipe.get(previous_key)
+    current, _ok, previous = pipe.execute()
+    return _within(int(current), int(previous or 0), elapsed, limit)
+
+
+async def aallow_message(
+    user_id: int,
+    *,
+    limit: int = RATE_LIMIT_MESSAGES,
+    window: float = RATE_LIMIT_WINDOW_SECONDS,
+    now: float | None = None,
+) -> bool:
+    """`allow_message` for the event loop (same counters)."""
+    current_key, previous_key, ttl, elapsed = _keys(user_id, window, time.time() if now is None else now)
+    url = getattr(settings, "REDIS_URL", "")
+    if not url:
+        return _within(*_count_locally(current_key, previous_key), elapsed, limit)
+    pipe = _async_client(url).pipeline(transaction=False)
+    pipe.incr(current_key)
+    pipe.expire(current_key, ttl)
+    pipe.get(previous_key)
+    current, _ok, previous = await pipe.execute()
+    return _within(int(current), int(previous or 0), elapsed, limit)

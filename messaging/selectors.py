@@ -8,7 +8,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 
 from messaging.events import MessagePayload
-from messaging.models import Message, Notification, Participant
+from messaging.models import Conversation, Message, Notification, Participant
 
 
 def message_payload(message: Message) -> MessagePayload:
@@ -71,6 +71,11 @@ def active_conversation_orders(user_id: int) -> dict[int, int]:
     return dict(
         Participant.objects.active().filter(user_id=user_id).values_list("conversation_id", "conversation__last_order")
     )
+
+
+def active_conversation_orders_of(conversation_ids: list[int]) -> dict[int, int]:
+    """{conversation id: its last order} for the given conversations."""
+    return dict(Conversation.objects.filter(pk__in=conversation_ids).values_list("pk", "last_order"))
 
 
 def _unread_messages(user_id: int) -> QuerySet[Message]:

@@ -21,7 +21,11 @@ Participants follow organization membership on their own (see `apps.py`).
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextvars
 import functools
+import json
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -36,7 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from matchmaking.models import Organization, OrganizationMember
-from messaging import access, events, ratelimit, selectors
+from messaging import access, events, selectors
 from messaging.models import (
     Conversation,
     ConversationKind,
@@ -55,16 +59,32 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _CLIENT_KEY = re.compile(r"^[\x21-\x7e]{1,64}$")
 
 
-class RateLimited(Exception):
-    """The user sent too many messages recently (see `messaging.ratelimit`)."""
-
-
 # --- Broadcasting ---------------------------------------------------------------
+
+
+# Set by the websocket consumer to its server's event loop. Services called
+# from the consumer run in a worker thread (database_sync_to_async), which
+# copies this context; broadcasting then hands the group send to the loop
+# without waiting for it, so the single database thread is not held for a
+# Redis round trip per message. Ordering does not rely on it: consumers
+# reorder and fill gaps by `order` (messaging/consumers.py).
+server_loop: contextvars.ContextVar[asyncio.AbstractEventLoop | None] = contextvars.ContextVar(
+    "messaging_server_loop", default=None
+)
+
+
+def _log_failure(future: concurrent.futures.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        logger.error("channel-layer broadcast failed", exc_info=future.exception())
 
 
 def _group_send(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
+        return
+    loop = server_loop.get()
+    if loop is not None and loop.is_running():
+        asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).add_done_callback(_log_failure)
         return
     try:
         async_to_sync(layer.group_send)(group, message)
@@ -138,7 +158,7 @@ def _allocate_order(conversation_id: int, now: Any) -> int:
         cursor.execute(
             f"UPDATE {table} SET last_order = last_order + 1, last_message_at = %s "  # noqa: S608
             "WHERE id = %s RETURNING last_order",
-            [now, conversation_id],
+            [connection.ops.adapt_datetimefield_value(now), conversation_id],
         )
         row = cursor.fetchone()
     if row is None:
@@ -146,38 +166,55 @@ def _allocate_order(conversation_id: int, now: Any) -> int:
     return int(row[0])
 
 
+def _insert_message(message: Message) -> None:
+    """INSERT one message with a plain statement (hot path: see `access.posting_participant`)."""
+    quote = connection.ops.quote_name
+    columns = ["conversation_id", "order", "author_id", "author_organization_id", "text", "client_key", "created_at"]
+    values = [getattr(message, column) for column in columns]
+    values[-1] = connection.ops.adapt_datetimefield_value(message.created_at)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(Message._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING id",
+            values,
+        )
+        row = cursor.fetchone()
+    assert row is not None
+    message.pk = row[0]
+    message._state.adding = False
+
+
 def post_message(*, user: Any, conversation_id: Any, text: Any, client_key: Any) -> tuple[Message, bool]:
     """Store a message (idempotent by client key) and broadcast it after commit.
 
     Returns (message, created). Resending a client key the author already
     used in this conversation returns the stored message with created=False
-    and broadcasts nothing.
+    and broadcasts nothing. Callers apply the per-user rate limit first
+    (`messaging.ratelimit`), as they would a throttle.
     """
     text = validate_text(text)
     client_key = validate_client_key(client_key)
-    participant = access.access_participant(user, conversation_id)
-    if not ratelimit.allow_message(participant.user_id):
-        existing = Message.objects.filter(
-            conversation_id=conversation_id, author_id=participant.user_id, client_key=client_key
-        ).first()
-        if existing is not None:
-            return existing, False
-        raise RateLimited(_("You are sending messages too fast; wait a few seconds."))
+    participant = access.posting_participant(user, conversation_id)
     try:
         with transaction.atomic():
             now = timezone.now()
             order = _allocate_order(conversation_id, now)
-            message = Message.objects.create(
+            message = Message(
                 conversation_id=conversation_id,
                 order=order,
                 author=participant.user,
-                author_organization=participant.organization,
+                author_organization=participant.organization if participant.organization_id else None,
                 text=text,
                 client_key=client_key,
+                created_at=now,
             )
+            _insert_message(message)
+            payload = selectors.message_payload(message)
+            # The client frame is serialized once here rather than once per
+            # receiving connection.
+            frame = json.dumps({"type": "message.new", "message": payload}, ensure_ascii=False, separators=(",", ":"))
             _broadcast_on_commit(
-                conversation_group(conversation_id),
-                {"type": events.LAYER_MESSAGE, "message": selectors.message_payload(message)},
+                conversation_group(conversation_id), {"type": events.LAYER_MESSAGE, "message": payload, "frame": frame}
             )
     except IntegrityError:
         # The unique (conversation, author, client_key) constraint fired: a

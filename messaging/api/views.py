@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from matchmaking.models import Organization
-from messaging import access, selectors, services
+from messaging import access, events, ratelimit, selectors, services
 from messaging.api import serializers as s
 from messaging.models import Participant
 
@@ -19,10 +19,6 @@ from messaging.models import Participant
 def _uid(request: Request) -> int:
     # IsAuthenticated (the API default) guarantees a signed-in user here.
     return int(request.user.pk)  # type: ignore[arg-type]
-
-
-def _rate_limited(exc: services.RateLimited) -> exceptions.Throttled:
-    return exceptions.Throttled(wait=10, detail=str(exc))
 
 
 class ConversationListView(generics.ListAPIView[Participant]):
@@ -106,12 +102,11 @@ class MessageListView(APIView):
     )
     def post(self, request: Request, conversation_id: int) -> Response:
         data = _valid(s.PostMessageSerializer, request.data)
-        try:
-            message, created = services.post_message(
-                user=request.user, conversation_id=conversation_id, text=data["text"], client_key=data["client_key"]
-            )
-        except services.RateLimited as exc:
-            raise _rate_limited(exc) from None
+        if not ratelimit.allow_message(_uid(request)):
+            raise exceptions.Throttled(wait=events.RATE_LIMIT_WINDOW_SECONDS)
+        message, created = services.post_message(
+            user=request.user, conversation_id=conversation_id, text=data["text"], client_key=data["client_key"]
+        )
         return Response(
             selectors.message_payload(message), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )

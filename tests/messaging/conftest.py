@@ -38,30 +38,20 @@ SESSION_PREFIX = f"test-{uuid.uuid4().hex[:8]}"
 def _isolated_layer_and_cache(settings: Any) -> Iterator[None]:
     """Fresh channel layer and cache for each test, on Redis when REDIS_URL is set.
 
-    Keys are prefixed per test (rate-limit counters are keyed by user id,
-    and ids repeat across tests), so nothing is ever flushed from a Redis
-    that other test runs may share.
+    Channel names and rate-limit counters are namespaced per test (counters
+    are keyed by user id, and ids repeat across tests), so nothing is ever
+    flushed from a Redis that other test runs may share.
     """
     redis_url = os.environ.get("REDIS_URL")
     test_prefix = f"{SESSION_PREFIX}-{uuid.uuid4().hex[:6]}"
     if redis_url:
         settings.CHANNEL_LAYERS = {
             "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [redis_url], "prefix": test_prefix, "expiry": 30},
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": [redis_url], "prefix": test_prefix},
             }
         }
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": redis_url,
-                "KEY_PREFIX": test_prefix,
-            }
-        }
-    else:
-        settings.CACHES = {
-            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": test_prefix}
-        }
+    settings.MESSAGING_RATE_NAMESPACE = test_prefix
     channel_layers.backends = {}
     yield
     channel_layers.backends = {}
@@ -162,3 +152,15 @@ async def receive_type(communicator: Any, kind: str, wait: float = 3) -> dict[st
 
 async def send(communicator: Any, frame: dict[str, Any] | str) -> None:
     await communicator.send_to(text_data=frame if isinstance(frame, str) else json.dumps(frame))
+
+
+async def receive_counts(communicator: Any, wanted: dict[str, int], wait: float = 3) -> list[dict[str, Any]]:
+    """Receive until `wanted` events of each type arrived (order between types is not fixed)."""
+    left = dict(wanted)
+    seen = []
+    while any(n > 0 for n in left.values()):
+        event = await receive(communicator, wait)
+        seen.append(event)
+        if event["type"] in left:
+            left[event["type"]] -= 1
+    return seen

@@ -14,7 +14,7 @@ from matchmaking.models import OrganizationMember
 from messaging import events, selectors, services
 from messaging.events import MessagePayload
 from messaging.models import Conversation, Message, conversation_group
-from tests.messaging.conftest import World, open_socket, receive, receive_type, send
+from tests.messaging.conftest import World, open_socket, receive, receive_counts, receive_type, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -179,8 +179,7 @@ async def test_read_update_reaches_the_readers_other_tabs(world: World) -> None:
     cid = world.conversation.pk
     for n in range(3):
         await send(amina, send_frame(cid, f"m{n}", f"k{n}"))
-        await receive_type(amina, "message.ack")
-    await receive_type(amina, "message.new")
+    await receive_counts(amina, {"message.ack": 3, "message.new": 3})
     for tab in (louis_tab1, louis_tab2):
         for _ in range(3):
             await receive_type(tab, "message.new")
@@ -218,6 +217,29 @@ async def test_catch_up_after_reconnect_has_no_gaps_or_duplicates(world: World) 
     # And live messages continue from there with no duplicate
     await send(amina, send_frame(cid, "m6", "k6"))
     assert (await receive(louis))["message"]["order"] == 6
+    assert await louis.receive_nothing(timeout=0.3)
+    await amina.disconnect()
+    await louis.disconnect()
+
+
+async def test_live_message_between_hello_and_sync_is_not_sent_twice(world: World) -> None:
+    amina, louis = await open_socket(world.amina), await open_socket(world.louis)
+    cid = world.conversation.pk
+    for n in (1, 2):
+        await send(amina, send_frame(cid, f"m{n}", f"k{n}"))
+    await receive_counts(louis, {"message.new": 2})
+    await louis.disconnect()
+    await send(amina, send_frame(cid, "m3", "k3"))
+    # Given Louis reconnects (hello: floor 3) and message 4 streams live before his sync
+    louis = await open_socket(world.louis)
+    assert louis.hello["conversations"] == {str(cid): 3}
+    await send(amina, send_frame(cid, "m4", "k4"))
+    assert (await receive(louis))["message"]["order"] == 4
+    # When he syncs from what he had seen before the drop
+    await send(louis, {"type": "sync", "conversations": {str(cid): 2}})
+    # Then he gets only 3, never 4 again
+    assert (await receive(louis))["message"]["order"] == 3
+    assert (await receive(louis))["type"] == "sync.done"
     assert await louis.receive_nothing(timeout=0.3)
     await amina.disconnect()
     await louis.disconnect()
