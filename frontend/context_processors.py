@@ -66,10 +66,34 @@ def _active_section(request: HttpRequest) -> str:
     return ""
 
 
+def _live(user: Any) -> dict[str, Any]:
+    """Unread counts for the nav badges and the config of live.js (signed-in users only)."""
+    if user is None or not user.is_authenticated:
+        return {}
+    from django.utils.translation import gettext as _
+
+    from messaging import selectors as messaging
+
+    return {
+        "nav_unread_messages": messaging.unread_total(user.pk),
+        "nav_unread_notifications": messaging.unread_notification_count(user.pk),
+        "nav_live_config": {
+            "path": "/ws/",
+            "user": user.pk,
+            "strings": {
+                "notification": _("New notification"),
+                "reconnecting": _("Connection lost, reconnecting…"),
+                "reconnected": _("Back online."),
+            },
+        },
+    }
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     is_staff = bool(user is not None and user.is_authenticated and access.staff_cluster_ids(user))
     return {
+        **_live(user),
         "nav_search_url": _optional_url("search"),
         "nav_messages_url": _optional_url("messaging:inbox") or _optional_url("messages"),
         "nav_is_cluster_staff": is_staff,

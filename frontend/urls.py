@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", home.home, name="home"),
     path("search/", search.search_page, name="search"),
     path("matchmaking/", include("frontend.urls_matchmaking", namespace="matchmaking")),
+    path("messages/", include("frontend.urls_messaging", namespace="messaging")),
     path("clusters/", clusters.cluster_list, name="cluster_list"),
     path("clusters/<slug:code>/", clusters.cluster_detail, name="cluster_detail"),
     path("calls/", calls.call_list, name="call_list"),
