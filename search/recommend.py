@@ -54,26 +54,20 @@ from search.queries import SearchUnavailable
 __all__ = ["Recommendation", "SearchUnavailable", "recommend", "similar_organizations", "suggest_for_role"]
 
 MAX_CLAUSES = 12  # per side: enough for rich profiles, bounded query size
-MAX_TEXT = 400  # characters of an offer/need text used as query
+MAX_TEXT = 160  # characters of an offer/need text used as query: its gist, and a bounded query
+# Stemmed sub-fields carry the matching (French and English forms, synonyms); the folded
+# base fields add little for long query texts and double the number of term queries.
 OFFER_FIELDS = [
-    "offer_titles^3",
     "offer_titles.fr^3",
     "offer_titles.en^3",
-    "offer_texts",
     "offer_texts.fr",
     "offer_texts.en",
-    "competences^1.5",
     "competences.fr^1.5",
     "competences.en^1.5",
-    "tags",
-    "tags.fr",
-    "tags.en",
 ]
 NEED_FIELDS = [
-    "need_titles^3",
     "need_titles.fr^3",
     "need_titles.en^3",
-    "need_texts",
     "need_texts.fr",
     "need_texts.en",
 ]
@@ -178,13 +172,6 @@ def _quote(text: str, limit: int = 80) -> str:
 
 
 # --- The viewer and what they may see -------------------------------------------------------------
-
-
-def _tokens(user: Any) -> list[str]:
-    tokens = queries.viewer_access_tokens(user)
-    if tokens is None:
-        raise PermissionError("anonymous viewer")
-    return tokens
 
 
 def _admitted_clusters(org: Organization) -> set[int]:
@@ -323,14 +310,7 @@ def build_recommendation_query(
             "post_tags": [documents.HIGHLIGHT_POST],
             "number_of_fragments": 0,
             "require_field_match": False,
-            "fields": {
-                "offer_titles": {},
-                "offer_titles.fr": {},
-                "offer_titles.en": {},
-                "need_titles": {},
-                "need_titles.fr": {},
-                "need_titles.en": {},
-            },
+            "fields": {"offer_titles.fr": {}, "offer_titles.en": {}, "need_titles.fr": {}, "need_titles.en": {}},
         },
     }
 
@@ -348,7 +328,7 @@ def _best_title(subject: str, fragments: list[str]) -> str | None:
 
 def _fragments(highlight: dict[str, list[str]], base: str) -> list[str]:
     out: list[str] = []
-    for name in (base, f"{base}.fr", f"{base}.en"):
+    for name in (f"{base}.fr", f"{base}.en", base):
         for fragment in highlight.get(name, []):
             if _plain(fragment) not in {_plain(f) for f in out}:
                 out.append(fragment)

@@ -64,6 +64,18 @@ TYPE_TO_KIND = {"PRC": "company", "HES": "university", "REC": "research_lab", "P
 # --- 1. Recommendation latency ------------------------------------------------------------------
 
 
+def _wait_for_node(timeout: float = 120.0) -> None:
+    from django.conf import settings
+
+    from search.client import get_client
+
+    if not settings.ELASTICSEARCH_URL:
+        from search import node
+
+        node.ensure()
+    get_client().cluster.health(wait_for_status="yellow", timeout=f"{int(timeout)}s")
+
+
 def recommendation_latency(report: Any, bench_search: Any) -> dict[str, float]:
     from matchmaking.models import Membership, MembershipStatus, Organization, User
     from search import recommend
@@ -82,16 +94,41 @@ def recommendation_latency(report: Any, bench_search: Any) -> dict[str, float]:
     latencies = bench_search.Latencies("recommend(): top 20 with explanations")
     sizes: list[int] = []
     explained = 0
+    from search import queries
+
+    # Split the time: what Elasticsearch reports (`took`) versus the whole call (DB reads, explanations).
+    took: list[float] = []
+    original_run = queries._run
+
+    def timed_run(index: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = original_run(index, body)
+        took.append(float(response.get("took", 0)))
+        return response
+
+    queries._run = timed_run
+    _wait_for_node()
     for org in mnc_orgs[:20]:  # warm-up
         recommend.recommend(viewer, org)
     for org in mnc_orgs[20:]:
         started = time.perf_counter()
-        results = recommend.recommend(viewer, org, limit=20)
+        try:
+            results = recommend.recommend(viewer, org, limit=20)
+        except recommend.SearchUnavailable:
+            # The node is shared with the team's tests (some stop it on purpose): wait for it, drop this sample.
+            _wait_for_node()
+            latencies.errors += 1
+            continue
         latencies.millis.append((time.perf_counter() - started) * 1000.0)
         sizes.append(len(results))
         explained += sum(1 for r in results if r.reasons)
+    queries._run = original_run
+    took = took[20:]
     total = sum(sizes) or 1
-    latencies.note = f"median {statistics.median(sizes or [0]):.0f} results, {100 * explained / total:.0f}% explained"
+    latencies.note = (
+        f"median {statistics.median(sizes or [0]):.0f} results, {100 * explained / total:.0f}% explained"
+        + (f", {latencies.errors} samples lost to a node restart" if latencies.errors else "")
+        + (f"; Elasticsearch `took` p50 {statistics.median(took):.0f} ms" if took else "")
+    )
     report(
         f"  {latencies.label:<44} p50 {latencies.p50:8.1f} ms   p95 {latencies.p95:8.1f} ms  "
         f"(aim p95 <= {AIM_P95_MS:.0f})  {latencies.note}"
