@@ -256,6 +256,16 @@ def trl_range(trl: int) -> str | None:
     return None
 
 
+def name_suggest_inputs(legal_name: str, acronym: str) -> list[str]:
+    """The name from each of its words on, so "paiem" suggests "Atlas Paiement Mobile"
+    (a completion suggester only matches the start of an input)."""
+    words = legal_name.split()
+    inputs = [" ".join(words[i:]) for i in range(min(len(words), 6))]
+    if acronym:
+        inputs.append(acronym)
+    return list(dict.fromkeys(value for value in inputs if value))
+
+
 @dataclass(frozen=True)
 class DocumentAction:
     """What the index should hold for one object: `document` is None when it must not be there."""
@@ -352,7 +362,7 @@ def organization_document(
     else:
         location = city_location(org.city)
     tokens = access_tokens(scope)
-    name_inputs = [value for value in {clean_text(org.legal_name), clean_text(org.acronym)} if value]
+    name_inputs = name_suggest_inputs(clean_text(org.legal_name), clean_text(org.acronym))
     return {
         "org_id": org.pk,
         "name": name,

@@ -143,7 +143,10 @@ class Rebuilder:
         chunk_size: int = 2000,
         threads: int = 2,
         keep_old: bool = False,
+        grace_seconds: float = 1.0,
     ) -> RebuildReport:
+        """`grace_seconds`: searches that resolved the alias just before the swap still run on
+        the old index; it is deleted only after they had time to finish."""
         started = time.perf_counter()
         name = self.creator.create(loading=True)
         try:
@@ -160,7 +163,8 @@ class Rebuilder:
             raise
         old = self.swapper.swap(name)
         replayed = indexing.flush(self.spec.kind).applied if docs is None else 0
-        if not keep_old:
+        if not keep_old and old:
+            time.sleep(grace_seconds)
             for index in old:
                 _client().indices.delete(index=index, ignore_unavailable=True)
         return RebuildReport(

@@ -518,13 +518,19 @@ def decode_cursor(cursor: str, fingerprint: str) -> list[Any]:
 # --- Running queries ----------------------------------------------------------------------
 
 
-def _run(index: str, body: dict[str, Any]) -> dict[str, Any]:
+def _run(index: str, body: dict[str, Any], *, retry: bool = True) -> dict[str, Any]:
     try:
         response = get_client().search(index=index, **body)
+        if retry and response.body.get("_shards", {}).get("failed"):
+            # The alias moved to a new index while this search ran on the old one (a rebuild's
+            # swap): the same search on the alias now reaches the new index.
+            return _run(index, body, retry=False)
     except (ESConnectionError, TransportError, LocalNodeNotRunning) as exc:
         logger.warning("Search unavailable: %s", exc)
         raise SearchUnavailable(str(exc)) from exc
     except ApiError as exc:
+        if exc.meta.status == 404 and retry:
+            return _run(index, body, retry=False)
         if exc.meta.status == 404:
             logger.error("Search index %s is missing: run `manage.py search_index ensure`.", index)
             raise SearchUnavailable("index missing") from exc
@@ -705,14 +711,18 @@ def suggest(viewer: Any, prefix: str | None, *, size: int = 6) -> list[Suggestio
 
     body = {
         "size": 0,
-        "_source": False,
+        # Options carry their document: a name matched from its second word shows in full.
+        "_source": ["legal_name", "acronym"],
         "suggest": {"names": completion("name_suggest"), "competences": completion("competence_suggest")},
     }
-    # _source off: options still carry _id, which is all a name suggestion needs.
     response = _run(ORGANIZATIONS.alias, body)
     out: list[Suggestion] = []
     for option in response.get("suggest", {}).get("names", [{}])[0].get("options", []):
-        out.append(Suggestion(text=option["text"], kind="organization", organization_id=int(option["_id"])))
+        source = option.get("_source") or {}
+        text = source.get("legal_name") or option["text"]
+        if source.get("acronym") and source["acronym"] != text:
+            text = f"{text} ({source['acronym']})"
+        out.append(Suggestion(text=text, kind="organization", organization_id=int(option["_id"])))
     seen = {s.text.lower() for s in out}
     for option in response.get("suggest", {}).get("competences", [{}])[0].get("options", []):
         if option["text"].lower() not in seen:

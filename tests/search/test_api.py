@@ -37,9 +37,9 @@ def test_filters_as_query_parameters(shared_world: SearchWorld) -> None:
     repeated = client.get(URL, {"cluster": ["MNC", "SYS"]}).json()
     comma = client.get(URL, {"cluster": "MNC,SYS"}).json()
     assert repeated["total"] == comma["total"] == 3
-    near = client.get(URL, {"near": "casablanca", "km": 120}).json()
+    near = client.get(URL, {"near": "casablanca", "km": "120"}).json()
     assert {hit["id"] for hit in near["hits"]} == {w.atlas.pk, w.casanet.pk}
-    point = client.get(URL, {"lat": 48.11, "lon": -1.68, "km": 200, "sort": "name"}).json()
+    point = client.get(URL, {"lat": "48.11", "lon": "-1.68", "km": "200", "sort": "name"}).json()
     assert [hit["id"] for hit in point["hits"]] == [w.breizh.pk, w.photonics.pk]
 
 
@@ -73,7 +73,7 @@ def test_bad_parameters_are_a_clear_400(shared_world: SearchWorld, params: dict[
 def test_cursor_pagination(shared_world: SearchWorld) -> None:
     client = as_user(shared_world.superuser)
     ids: list[int] = []
-    params: dict[str, Any] = {"size": 2, "sort": "name"}
+    params: dict[str, str] = {"size": "2", "sort": "name"}
     while True:
         body = client.get(URL, params).json()
         ids += [hit["id"] for hit in body["hits"]]
@@ -81,7 +81,7 @@ def test_cursor_pagination(shared_world: SearchWorld) -> None:
             break
         params["cursor"] = body["next_cursor"]
     assert len(ids) == len(set(ids)) == 5
-    assert client.get(URL, {"size": 2, "sort": "name", "page": 3}).json()["hits"][0]["id"] == ids[4]
+    assert client.get(URL, {"size": "2", "sort": "name", "page": "3"}).json()["hits"][0]["id"] == ids[4]
 
 
 def test_visibility_applies_through_the_api(shared_world: SearchWorld) -> None:
@@ -99,7 +99,7 @@ def test_suggest(shared_world: SearchWorld) -> None:
     w = shared_world
     body = as_user(w.mnc_member).get("/api/search/suggest", {"q": "atla"}).json()
     assert [(s["kind"], s["organization_id"]) for s in body["suggestions"]] == [("organization", w.atlas.pk)]
-    assert body["suggestions"][0]["text"] in {"ATLASPAY", "Atlas Paiement Mobile"}
+    assert body["suggestions"][0]["text"] == "Atlas Paiement Mobile (ATLASPAY)"
     assert as_user(w.mnc_member).get("/api/search/suggest").status_code == 400
 
 

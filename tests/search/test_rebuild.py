@@ -79,7 +79,7 @@ def test_pending_changes_are_replayed_after_the_swap(search_world: SearchWorld) 
     w = search_world
     Organization.objects.filter(pk=w.quantix.pk).update(legal_name="Quantix Hydrogène", version=w.quantix.version + 3)
     indexing.record_changes("organization", [w.quantix.pk])  # left pending (flush only after commit)
-    report = lifecycle.Rebuilder(ORGANIZATIONS).rebuild(threads=1)
+    report = lifecycle.Rebuilder(ORGANIZATIONS).rebuild(threads=1, grace_seconds=0)
     assert report.replayed == 1
     assert not PendingIndexChange.objects.exists()
 
@@ -145,7 +145,7 @@ def test_deep_pagination_beyond_ten_thousand(search_world: SearchWorld) -> None:
         }
         for i in range(total)
     )
-    report = lifecycle.Rebuilder(ORGANIZATIONS).rebuild(docs, chunk_size=5000)
+    report = lifecycle.Rebuilder(ORGANIZATIONS).rebuild(docs, chunk_size=5000, grace_seconds=0)
     assert report.indexed == total
     superuser = search_world.superuser
     # when walking every page with the cursor
