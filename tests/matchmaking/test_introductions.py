@@ -269,7 +269,7 @@ def test_reminder_once_then_expiry(
         assert introductions.remind_due(later) == 0
     assert Notification.objects.filter(user=world["lyon_user"], kind="introduction.reminder").count() == 1
     assert len(mail.outbox) == 1
-    assert "Reminder" in mail.outbox[0].subject
+    assert "Rappel" in mail.outbox[0].subject  # in the recipient's language (French by default)
     # After the deadline it expires and both sides are told
     with django_capture_on_commit_callbacks(execute=True):
         assert introductions.expire_due(timezone.now() + timedelta(days=22)) == 1
