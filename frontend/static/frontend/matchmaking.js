@@ -1,6 +1,5 @@
 // Live eligibility panel of a consortium workspace: re-reads the server's verdict every few
-// seconds and at once when a consortium notification arrives on the page's websocket
-// (the messaging script dispatches "maillage:notification" events on document).
+// seconds, and at once when a consortium notification arrives on the page's websocket.
 (function () {
   "use strict";
   var panel = document.getElementById("eligibility");
@@ -42,9 +41,12 @@
       .catch(function () { /* offline: the next tick retries */ });
   }
 
-  document.addEventListener("maillage:notification", function (event) {
-    var kind = event.detail && event.detail.kind;
-    if (kind && kind.indexOf("consortium.") === 0) refresh();
+  // live.js (base template) multiplexes the websocket; a consortium notification means a partner answered.
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!window.MaillageLive) return;
+    window.MaillageLive.on("notification", function (event) {
+      if (event.kind && event.kind.indexOf("consortium.") === 0) refresh();
+    });
   });
   setInterval(refresh, 5000);
 })();
