@@ -36,6 +36,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -133,12 +134,35 @@ def on_calls_changed(sender: Any, call_ids: Iterable[Any] = (), **kwargs: Any) -
     record_changes(IndexKind.CALL, call_ids)
 
 
+BACKLOG_BATCH = 100
+BACKLOG_AGE_SECONDS = 30
+
+
 def flush_after_commit(kind: str, ids: list[int]) -> None:
-    """The on-commit half: never raises, because the database change it follows is already committed."""
+    """The on-commit half: never raises, because the database change it follows is already committed.
+
+    When Elasticsearch answers again, a small batch of older pending changes rides along, so
+    a deployment without the worker still catches up; changes younger than
+    `BACKLOG_AGE_SECONDS` are left to their own flush.
+    """
     try:
-        flush(kind, ids)
+        result = flush(kind, ids)
+        if not result.unavailable:
+            flush_backlog(kind)
     except Exception:
         logger.exception("Search index flush failed; the changes stay in the outbox for `search_index sync`.")
+
+
+def flush_backlog(kind: str, limit: int = BACKLOG_BATCH) -> FlushResult:
+    cutoff = timezone.now() - timedelta(seconds=BACKLOG_AGE_SECONDS)
+    old = (
+        PendingIndexChange.objects.filter(kind=kind)
+        .filter(Q(last_attempt_at__lt=cutoff) | Q(last_attempt_at__isnull=True, created_at__lt=cutoff))
+        .order_by("pk")
+        .values_list("object_id", flat=True)[:limit]
+    )
+    ids = list(old)
+    return flush(kind, ids) if ids else FlushResult()
 
 
 # --- Writing to the index -----------------------------------------------------------

@@ -16,6 +16,8 @@ replayed against the new index.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -64,7 +66,8 @@ class IndexCreator:
         if loading:
             # No refreshes while bulk loading: segments are built once at the end.
             index_settings["refresh_interval"] = "-1"
-        return {"settings": index_settings, "mappings": self.spec.mapping}
+        mappings = {**self.spec.mapping, "_meta": {"definition": definition_hash(self.spec)}}
+        return {"settings": index_settings, "mappings": mappings}
 
     def create(self, *, loading: bool = False) -> str:
         name = self.spec.new_index_name()
@@ -178,9 +181,27 @@ class Rebuilder:
         )
 
 
+def definition_hash(spec: IndexSpec) -> str:
+    """Fingerprint of the mapping and analysis settings (synonyms included), stored in the index's `_meta`."""
+    raw = json.dumps([spec.mapping, analysis.index_settings()], sort_keys=True, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def live_definition_hash(spec: IndexSpec) -> str | None:
+    try:
+        mappings = _client().indices.get_mapping(index=spec.alias).body
+    except NotFoundError:
+        return None
+    for index in mappings.values():
+        meta = index.get("mappings", {}).get("_meta") or {}
+        return str(meta.get("definition")) if meta.get("definition") else None
+    return None
+
+
 def ensure(spec: IndexSpec, *, progress: ProgressCallback | None = None) -> RebuildReport | None:
-    """Create and fill the index when its alias is missing; otherwise leave it alone."""
-    if aliased_indices(spec.alias):
+    """Create and fill the index when its alias is missing, or rebuild it (without downtime) when
+    its mapping or analysis settings (e.g. the synonyms of the taxonomy) changed; otherwise leave it."""
+    if aliased_indices(spec.alias) and live_definition_hash(spec) == definition_hash(spec):
         return None
     return Rebuilder(spec).rebuild(progress=progress)
 

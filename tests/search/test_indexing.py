@@ -213,3 +213,21 @@ def test_lapse_status_is_what_the_index_reads(search_world: SearchWorld) -> None
     organizations_changed.send(sender=None, organization_ids=[w.quantix.pk])
     indexing.flush("organization")
     assert w.quantix.pk not in found(w.superuser)
+
+
+def test_old_pending_changes_ride_along_with_the_next_flush(search_world: SearchWorld) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    w = search_world
+    # given a change left pending a while ago (Elasticsearch was away, no worker running)
+    Membership.objects.filter(organization=w.quantix).update(status=MembershipStatus.LAPSED)
+    indexing.record_changes("organization", [w.quantix.pk])
+    PendingIndexChange.objects.update(last_attempt_at=timezone.now() - timedelta(minutes=5), attempts=1)
+    # when another change is flushed after its commit
+    indexing.record_changes("organization", [w.atlas.pk])
+    indexing.flush_after_commit("organization", [w.atlas.pk])
+    # then the old one was applied too
+    assert not PendingIndexChange.objects.exists()
+    assert w.quantix.pk not in found(w.superuser)

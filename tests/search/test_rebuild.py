@@ -169,3 +169,15 @@ def test_deep_pagination_beyond_ten_thousand(search_world: SearchWorld) -> None:
     # then every document came exactly once, past the 10,000 window
     assert seen == total
     assert pages == total // queries.MAX_PAGE_SIZE + 1
+
+
+def test_ensure_rebuilds_when_the_index_definition_changed(search_world: SearchWorld) -> None:
+    # given an index built from the current definition: ensure leaves it alone
+    assert lifecycle.ensure(ORGANIZATIONS) is None
+    # when the live index carries another definition (older mapping or synonyms)
+    get_client().indices.put_mapping(index=ORGANIZATIONS.alias, meta={"definition": "older"})
+    report = lifecycle.ensure(ORGANIZATIONS)
+    # then it is rebuilt behind the alias
+    assert report is not None
+    assert report.indexed == 5
+    assert lifecycle.live_definition_hash(ORGANIZATIONS) == lifecycle.definition_hash(ORGANIZATIONS)
