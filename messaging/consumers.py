@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 # up to 6 bytes per byte once JSON-escaped.
 MAX_FRAME_CHARS = 6 * events.MAX_TEXT_BYTES + 1024
 MAX_SYNC_CONVERSATIONS = 1000
-TYPING_INTERVAL_SECONDS = 2.0
+TYPING_INTERVAL_SECONDS = 1.0
 
 
 class FrameError(Exception):
@@ -232,6 +232,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):
             raise _service_error(exc) from None
         if conversation_id not in self.conversations:
             await self._subscribe(conversation_id)
+        self.last_typing.pop(conversation_id, None)  # typing again after a message is news
         await self._send_event(
             {
                 "type": "message.ack",

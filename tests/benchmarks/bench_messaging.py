@@ -24,40 +24,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import psutil
 
+from tests.messaging import servers
+
 ROOT = Path(__file__).resolve().parents[2]
 LOADERS = 2
-USERS_PER_CONVERSATION = 10
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_port(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on port {port}")
 
 
 def _percentile(sorted_values: list[float], fraction: float) -> float:
@@ -95,94 +76,15 @@ def _start_redis(stack: ExitStack) -> str:
         if not url:
             raise SystemExit("bench_messaging needs redis-server installed or REDIS_URL set")
         return url
-    port = _free_port()
+    port = servers.free_port()
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    stack.callback(_stop, process)
-    _wait_port(port)
+    stack.callback(servers.stop, process)
+    servers.wait_port(port, process)
     return f"redis://127.0.0.1:{port}/0"
-
-
-def _stop(process: subprocess.Popen[Any]) -> None:
-    if process.poll() is None:
-        # SIGINT: uvicorn shuts down cleanly (and a cProfile run writes its output).
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def _database(stack: ExitStack, workdir: Path) -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return f"sqlite:///{workdir / 'bench.sqlite3'}"
-    import psycopg
-
-    base, _, _name = url.rpartition("/")
-    name = f"maillage_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    stack.callback(drop)
-    return f"{base}/{name}"
-
-
-def _seed(conversations: int) -> list[dict[str, Any]]:
-    """Users, organizations, conversations and sessions; returns one row per client."""
-    import django
-
-    django.setup()
-    from datetime import timedelta
-
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session
-    from django.db import connections
-    from django.utils import timezone
-
-    from matchmaking.models import Organization, OrganizationMember, User
-    from messaging import services
-
-    half = USERS_PER_CONVERSATION // 2
-    users = User.objects.bulk_create(
-        [User(email=f"bench{n}@bench.example", full_name=f"Bench {n}") for n in range(conversations * 2 * half)]
-    )
-    for user in users:
-        user.set_unusable_password()
-    User.objects.bulk_update(users, ["password"])
-    organizations = Organization.objects.bulk_create(
-        [Organization(legal_name=f"Bench org {n}", kind="sme", country="FR") for n in range(conversations * 2)]
-    )
-    OrganizationMember.objects.bulk_create(
-        [OrganizationMember(user=users[n], organization=organizations[n // half]) for n in range(len(users))]
-    )
-    rows: list[dict[str, Any]] = []
-    sessions: list[Session] = []
-    store = SessionStore()
-    expires = timezone.now() + timedelta(days=1)
-    for c in range(conversations):
-        pair = organizations[2 * c : 2 * c + 2]
-        conversation = services.open_direct_conversation(organizations=pair, opened_by_kind="bench", opened_by_id=c)
-        for user in users[2 * c * half : 2 * (c + 1) * half]:
-            key = uuid.uuid4().hex
-            data = {
-                SESSION_KEY: str(user.pk),
-                BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
-                HASH_SESSION_KEY: user.get_session_auth_hash(),
-            }
-            sessions.append(Session(session_key=key, session_data=store.encode(data), expire_date=expires))
-            rows.append({"user": user.pk, "session": key, "conversation": conversation.pk})
-    Session.objects.bulk_create(sessions)
-    connections.close_all()
-    return rows
 
 
 def _report(result: dict[str, Any]) -> list[str]:
@@ -238,42 +140,17 @@ def main() -> int:
     rate = float(os.environ.get("MESSAGING_BENCH_RATE", "500"))
     phase1 = float(os.environ.get("MESSAGING_BENCH_SECONDS", "60"))
     phase2 = phase1 / 2
-    conversations = max(1, clients // USERS_PER_CONVERSATION)
+    conversations = max(1, clients // servers.USERS_PER_CONVERSATION)
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="maillage-bench-msg-")))
         redis_url = _start_redis(stack)
-        database_url = _database(stack, workdir)
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "maillage.settings",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            # Keep connections between database_sync_to_async calls, as a
-            # production deployment would (see README-messaging).
-            "DATABASE_CONN_MAX_AGE": "600",
-            "DEBUG": "false",
-            "LOG_LEVEL": "WARNING",
-            "SECRET_KEY": "bench-" + uuid.uuid4().hex,
-        }
-        os.environ.update(env)
-        print(f"database {database_url.split('@')[-1]}, redis {redis_url}; migrating...", flush=True)
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-        print(f"seeding {clients} users in {conversations} conversations...", flush=True)
-        rows = _seed(conversations)
-        port = _free_port()
-        profile = os.environ.get("MESSAGING_BENCH_PROFILE")  # a cProfile output path, to find hot spots
-        server = subprocess.Popen(
-            [
-                sys.executable, *(["-m", "cProfile", "-o", profile] if profile else []),
-                "-m", "uvicorn", "maillage.asgi:application",
-                "--host", "127.0.0.1", "--port", str(port),
-                "--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio",
-                "--lifespan", "off", "--no-access-log", "--log-level", "warning",
-            ],
-            cwd=ROOT, env=env,
-        )  # fmt: skip
-        stack.callback(_stop, server)
-        _wait_port(port)
+        database_url = servers.throwaway_database(stack, workdir)
+        env = servers.server_env(database_url, redis_url)
+        print(f"database {database_url.split('@')[-1]}, redis {redis_url}; migrating and seeding...", flush=True)
+        rows = servers.prepare(env, conversations)
+        port = servers.free_port()
+        # MESSAGING_BENCH_PROFILE: a cProfile output path, to find hot spots.
+        server = servers.start_uvicorn(stack, env, port, profile=os.environ.get("MESSAGING_BENCH_PROFILE"))
         sampler = RssSampler(server.pid)
         sampler.start()
         stack.callback(sampler.stop.set)
@@ -303,7 +180,7 @@ def main() -> int:
                 [*command, str(workdir / f"out{n}.json")],
                 cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             )  # fmt: skip
-            stack.callback(_stop, process)
+            stack.callback(servers.stop, process)
             loaders.append(process)
         print(f"connecting {clients} websocket clients...", flush=True)
         started = time.monotonic()

@@ -164,3 +164,47 @@ async def receive_counts(communicator: Any, wanted: dict[str, int], wait: float 
         if event["type"] in left:
             left[event["type"]] -= 1
     return seen
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def asgi_server(transactional_db: Any, settings: Any) -> Iterator[str]:
+    """The real ASGI application (HTTP and websockets) served by uvicorn in a thread; yields its base URL.
+
+    pytest-django's `live_server` speaks HTTP only. A thread (not a process)
+    shares the test database, in-memory SQLite included.
+    """
+    import threading
+    import time
+
+    import uvicorn
+    from channels.routing import ProtocolTypeRouter
+    from django.core.asgi import get_asgi_application
+
+    from maillage.asgi import application as project
+
+    # Static files straight from the apps (no collectstatic in tests).
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = True
+    app = ProtocolTypeRouter({"http": get_asgi_application(), "websocket": project.application_mapping["websocket"]})
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="websockets-sansio")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)

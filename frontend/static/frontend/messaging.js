@@ -225,6 +225,7 @@
       node.scrollIntoView({ block: "end" });
       pending[key] = { text: text, node: node };
       textarea.value = "";
+      lastTypingSent = 0;  // the next keystroke starts a new "typing"
       sendPending(key);  // if the socket is down, "open" resends it with the same key
     });
 
