@@ -31,6 +31,15 @@ from matchmaking.models import (
 PASSWORD = "a-long-test-passphrase-42"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """allauth keeps rate-limit counters and used TOTP codes in the cache (Redis in CI), shared by the whole run:
+    start every page test from a clean slate so earlier sign-ups and logins do not trip the limits."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def clusters(db: Any) -> dict[str, Cluster]:
     mnc = Cluster.objects.create(code="MNC", name="Maroc Numeric Cluster", country="MA", region="Casablanca")
