@@ -100,6 +100,7 @@ def _last_order(conversation_id: int) -> int:
 
 class MessagingConsumer(AsyncWebsocketConsumer):
     user_id: int
+    user: Any
     conversations: set[int]
     cursors: dict[int, int]
     floors: dict[int, int]
@@ -116,6 +117,9 @@ class MessagingConsumer(AsyncWebsocketConsumer):
             await self.close(code=events.CLOSE_UNAUTHENTICATED)
             return
         self.user_id = int(user.pk)
+        # The auth middleware hands over a lazy proxy, each attribute access
+        # a hop through it; the hot path uses the resolved user.
+        self.user = getattr(user, "_wrapped", user)
         services.server_loop.set(asyncio.get_running_loop())
         self.cursors = {}
         self.floors = {}
@@ -226,7 +230,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):
             raise FrameError("rate_limited", "You are sending messages too fast; wait a few seconds.")
         try:
             message, created = await database_sync_to_async(_post)(
-                self.scope["user"], conversation_id, text, client_key
+                self.user, conversation_id, text, client_key
             )
         except (Http404, PermissionDenied, ValidationError) as exc:
             raise _service_error(exc) from None
@@ -251,7 +255,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):
         text = _str_field(frame, "text")
         try:
             await database_sync_to_async(services.edit_message)(
-                user=self.scope["user"], conversation_id=conversation_id, message_id=message_id, text=text
+                user=self.user, conversation_id=conversation_id, message_id=message_id, text=text
             )
         except (Http404, PermissionDenied, ValidationError) as exc:
             raise _service_error(exc) from None
@@ -261,7 +265,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):
         message_id = _int_field(frame, "id")
         try:
             await database_sync_to_async(services.delete_message)(
-                user=self.scope["user"], conversation_id=conversation_id, message_id=message_id
+                user=self.user, conversation_id=conversation_id, message_id=message_id
             )
         except (Http404, PermissionDenied, ValidationError) as exc:
             raise _service_error(exc) from None
@@ -271,7 +275,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):
         order = _int_field(frame, "order")
         try:
             await database_sync_to_async(services.mark_read)(
-                user=self.scope["user"], conversation_id=conversation_id, up_to_order=order
+                user=self.user, conversation_id=conversation_id, up_to_order=order
             )
         except (Http404, PermissionDenied, ValidationError) as exc:
             raise _service_error(exc) from None
@@ -329,7 +333,6 @@ class MessagingConsumer(AsyncWebsocketConsumer):
         if now - self.last_typing.get(conversation_id, 0.0) < TYPING_INTERVAL_SECONDS:
             return
         self.last_typing[conversation_id] = now
-        user = self.scope["user"]
         await self.channel_layer.group_send(
             conversation_group(conversation_id),
             {
@@ -338,7 +341,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):
                     "type": "typing",
                     "conversation": conversation_id,
                     "user": self.user_id,
-                    "name": user.display_name,
+                    "name": self.user.display_name,
                 },
             },
         )

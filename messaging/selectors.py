@@ -11,24 +11,25 @@ from messaging.events import MessagePayload
 from messaging.models import Conversation, Message, Notification, Participant
 
 
-def message_payload(message: Message) -> MessagePayload:
+def message_payload(
+    message: Message, *, author_name: str | None = None, organization_name: str | None = None
+) -> MessagePayload:
     """The client-facing shape of a message (see `events.MessagePayload`).
 
     Expects `author` and `author_organization` to be loaded (select_related)
-    when the message comes from a query.
+    when the message comes from a query; the posting hot path passes the
+    two names instead, having read them with the access check.
     """
-    author = message.author
-    organization = message.author_organization
+    if author_name is None:
+        author_name = message.author.display_name if message.author is not None else ""
+    if organization_name is None and message.author_organization_id is not None:
+        organization_name = message.author_organization.name  # type: ignore[union-attr]
     deleted = message.deleted_at is not None
     return {
         "id": message.pk,
         "conversation": message.conversation_id,
         "order": message.order,
-        "author": {
-            "id": message.author_id,
-            "name": author.display_name if author is not None else "",
-            "organization": organization.name if organization is not None else None,
-        },
+        "author": {"id": message.author_id, "name": author_name, "organization": organization_name},
         "text": "" if deleted else message.text,
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,

@@ -194,7 +194,7 @@ def post_message(*, user: Any, conversation_id: Any, text: Any, client_key: Any)
     """
     text = validate_text(text)
     client_key = validate_client_key(client_key)
-    participant = access.posting_participant(user, conversation_id)
+    poster = access.posting_participant(user, conversation_id)
     try:
         with transaction.atomic():
             now = timezone.now()
@@ -202,14 +202,16 @@ def post_message(*, user: Any, conversation_id: Any, text: Any, client_key: Any)
             message = Message(
                 conversation_id=conversation_id,
                 order=order,
-                author=participant.user,
-                author_organization=participant.organization if participant.organization_id else None,
+                author_id=poster.user_id,
+                author_organization_id=poster.organization_id,
                 text=text,
                 client_key=client_key,
                 created_at=now,
             )
             _insert_message(message)
-            payload = selectors.message_payload(message)
+            payload = selectors.message_payload(
+                message, author_name=user.display_name, organization_name=poster.organization_name
+            )
             # The client frame is serialized once here rather than once per
             # receiving connection.
             frame = json.dumps({"type": "message.new", "message": payload}, ensure_ascii=False, separators=(",", ":"))
@@ -222,7 +224,7 @@ def post_message(*, user: Any, conversation_id: Any, text: Any, client_key: Any)
         # back, order counter included, so no gap is left behind.
         existing = (
             Message.objects.select_related("author", "author_organization")
-            .filter(conversation_id=conversation_id, author_id=participant.user_id, client_key=client_key)
+            .filter(conversation_id=conversation_id, author_id=poster.user_id, client_key=client_key)
             .first()
         )
         if existing is None:

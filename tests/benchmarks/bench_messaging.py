@@ -151,6 +151,7 @@ def main() -> int:
         port = servers.free_port()
         # MESSAGING_BENCH_PROFILE: a cProfile output path, to find hot spots.
         server = servers.start_uvicorn(stack, env, port, profile=os.environ.get("MESSAGING_BENCH_PROFILE"))
+        print(f"server pid {server.pid} on port {port}", flush=True)
         sampler = RssSampler(server.pid)
         sampler.start()
         stack.callback(sampler.stop.set)
