@@ -229,9 +229,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):
         if not await ratelimit.aallow_message(self.user_id):
             raise FrameError("rate_limited", "You are sending messages too fast; wait a few seconds.")
         try:
-            message, created = await database_sync_to_async(_post)(
-                self.user, conversation_id, text, client_key
-            )
+            message, created = await database_sync_to_async(_post)(self.user, conversation_id, text, client_key)
         except (Http404, PermissionDenied, ValidationError) as exc:
             raise _service_error(exc) from None
         if conversation_id not in self.conversations:
