@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils import translation
 from elasticsearch.dsl import (
     Boolean,
@@ -50,6 +50,7 @@ from matchmaking.models import (
     OrganizationKind,
     ProfileStatus,
     ProjectLabel,
+    Theme,
 )
 from search import analysis
 from search.geo import city_location, region_aliases
@@ -340,20 +341,66 @@ def context_words(org: Organization, clusters: list[ClusterInfo]) -> list[str]:
     return words
 
 
+@dataclass(frozen=True)
+class OpportunityRow:
+    kind: str
+    title: str
+    text: str
+    trl: int | None
+    tags: Any
+
+
+@dataclass(frozen=True)
+class ThemeRow:
+    code: str
+    label_fr: str
+    label_en: str
+
+
+def _opportunity_rows(org_ids: list[int]) -> dict[int, list[OpportunityRow]]:
+    # Plain rows, not prefetch_related: model instances per offer cost more than the rest of a rebuild.
+    rows: dict[int, list[OpportunityRow]] = defaultdict(list)
+    for org_id, kind, title, text, trl, tags in (
+        Opportunity.objects.filter(organization_id__in=org_ids)
+        .order_by("organization_id", "kind", "title", "pk")
+        .values_list("organization_id", "kind", "title", "text", "trl", "tags")
+    ):
+        rows[org_id].append(OpportunityRow(kind, title, text, trl, tags))
+    return rows
+
+
+def _theme_rows(org_ids: list[int], themes: dict[int, ThemeRow]) -> dict[int, list[ThemeRow]]:
+    through = Organization.themes.through
+    rows: dict[int, list[ThemeRow]] = defaultdict(list)
+    for org_id, theme_id in through.objects.filter(organization_id__in=org_ids).values_list(
+        "organization_id", "theme_id"
+    ):
+        if theme_id in themes:
+            rows[org_id].append(themes[theme_id])
+    return rows
+
+
+def all_themes() -> dict[int, ThemeRow]:
+    return {
+        pk: ThemeRow(code, fr, en)
+        for pk, code, fr, en in Theme.objects.values_list("pk", "code", "label_fr", "label_en")
+    }
+
+
 def organization_document(
     org: Organization,
     scope: access.VisibilityScope,
     *,
     clusters: dict[int, ClusterInfo],
+    opportunities: list[OpportunityRow],
+    themes: list[ThemeRow],
     eu_projects: int = 0,
     labels: int = 0,
 ) -> dict[str, Any]:
-    """The document of one listed organization (themes and opportunities prefetched)."""
-    opportunities: list[Opportunity] = list(org.opportunities.all())
+    """The document of one listed organization."""
     offers = [o for o in opportunities if o.kind in OFFER_KINDS]
     needs = [o for o in opportunities if o.kind not in OFFER_KINDS]
     trls = sorted({o.trl for o in opportunities if o.trl})
-    themes = list(org.themes.all())
     competences = clean_list(org.competences)
     name = clean_text(org.name)
     location = None
@@ -419,21 +466,21 @@ def organization_actions(organization_ids: Iterable[int], chunk_size: int = 500)
     """
     ids = sorted({int(i) for i in organization_ids})
     clusters = cluster_infos()
+    themes = all_themes()
     for start in range(0, len(ids), chunk_size):
         chunk = ids[start : start + chunk_size]
-        orgs = list(
-            Organization.objects.filter(pk__in=chunk).prefetch_related(
-                "themes", Prefetch("opportunities", queryset=Opportunity.objects.order_by("kind", "title", "pk"))
-            )
-        )
+        orgs = list(Organization.objects.filter(pk__in=chunk))
+        opportunities = _opportunity_rows(chunk)
+        org_themes = _theme_rows(chunk, themes)
         projects = _track_records(orgs)
         labels = _label_counts([org.pk for org in orgs])
+        scopes = access.organization_visibility_scopes(orgs)
         found = {org.pk for org in orgs}
         for missing in chunk:
             if missing not in found:
                 yield DocumentAction(missing, 0, None)
         for org in orgs:
-            scope = access.organization_visibility_scope(org)
+            scope = scopes[org.pk]
             if not scope["listed"]:
                 yield DocumentAction(org.pk, org.version, None)
                 continue
@@ -441,6 +488,8 @@ def organization_actions(organization_ids: Iterable[int], chunk_size: int = 500)
                 org,
                 scope,
                 clusters=clusters,
+                opportunities=opportunities.get(org.pk, []),
+                themes=org_themes.get(org.pk, []),
                 eu_projects=len(projects.get(org.pk, ())),
                 labels=labels.get(org.pk, 0),
             )
