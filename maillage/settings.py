@@ -150,6 +150,8 @@ ELASTICSEARCH_USERNAME = os.environ.get("ELASTICSEARCH_USERNAME", "")
 ELASTICSEARCH_PASSWORD = os.environ.get("ELASTICSEARCH_PASSWORD", "")
 ELASTICSEARCH_CA_CERTS = os.environ.get("ELASTICSEARCH_CA_CERTS", "")
 ELASTICSEARCH_INDEX_PREFIX = os.environ.get("ELASTICSEARCH_INDEX_PREFIX", "maillage")
+# Replicas of new search indices (0 suits the single local node; 1+ on a production cluster).
+ELASTICSEARCH_NUMBER_OF_REPLICAS = int(os.environ.get("ELASTICSEARCH_NUMBER_OF_REPLICAS", "0"))
 # Where the local node's distribution, plugin and data live (outside the repo).
 MAILLAGE_CACHE_DIR = Path(
     os.environ.get("MAILLAGE_CACHE_DIR", Path.home() / ".cache" / "maillage")
