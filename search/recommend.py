@@ -10,9 +10,9 @@ is assembled from those two facts, never re-computed in Python over the
 database.
 
 Ranking: BM25 text relevance of the clauses above (needs meeting offers
-weigh most), multiplied by `function_score` weights for a validated profile,
-cluster labels and an EU track record (filters + weights: no scripts, which
-this Elasticsearch distribution cannot run). Preferences (countries, kinds,
+weigh most), plus constant boosts for a validated profile, cluster labels and
+an EU track record (filters, no scripts: this Elasticsearch distribution
+cannot run them; additive so that top-k pruning still applies, see STANDING). Preferences (countries, kinds,
 other clusters only) are filters. Visibility is the search app's own
 per-viewer filter (`queries.viewer_access_tokens` + `queries.visibility_filter`),
 so a recommendation never shows what the viewer's search would not.
@@ -54,7 +54,7 @@ from search.queries import SearchUnavailable
 __all__ = ["Recommendation", "SearchUnavailable", "recommend", "similar_organizations", "suggest_for_role"]
 
 MAX_CLAUSES = 12  # per side: enough for rich profiles, bounded query size
-MAX_TEXT = 160  # characters of an offer/need text used as query: its gist, and a bounded query
+MAX_TEXT = 80  # characters of an offer/need text added to its title as query: its gist, and a bounded query
 # Stemmed sub-fields carry the matching (French and English forms, synonyms); the folded
 # base fields add little for long query texts and double the number of term queries.
 OFFER_FIELDS = [
@@ -104,10 +104,14 @@ SOURCE = [
     "labels_count",
     "validated",
 ]
-BOOSTS = [
-    {"filter": {"term": {"validated": True}}, "weight": 1.1},
-    {"filter": {"range": {"labels_count": {"gte": 1}}}, "weight": 1.15},
-    {"filter": {"term": {"has_track_record": True}}, "weight": 1.2},
+# Standing boosts, added to the relevance of a candidate that already matches. Additive
+# `constant_score` clauses (not a multiplying function_score) keep Lucene's top-k pruning
+# (block-max WAND) working: at 100,000 profiles that is the difference between scoring the top
+# candidates and scoring every profile that shares a common word.
+STANDING = [
+    {"constant_score": {"filter": {"term": {"validated": True}}, "boost": 0.5}},
+    {"constant_score": {"filter": {"range": {"labels_count": {"gte": 1}}}, "boost": 1.0}},
+    {"constant_score": {"filter": {"term": {"has_track_record": True}}, "boost": 1.5}},
 ]
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -294,14 +298,12 @@ def build_recommendation_query(
         "bool": {
             "filter": [queries.visibility_filter(tokens), *filters],
             "must_not": exclusions,
-            "should": should or [{"match_none": {}}],
-            "minimum_should_match": 1,
+            "must": [{"bool": {"should": should or [{"match_none": {}}], "minimum_should_match": 1}}],
+            "should": STANDING,
         }
     }
     return {
-        "query": {
-            "function_score": {"query": query, "functions": BOOSTS, "score_mode": "multiply", "boost_mode": "multiply"}
-        },
+        "query": query,
         "size": size,
         "_source": SOURCE,
         "track_total_hits": False,
@@ -558,13 +560,11 @@ def build_role_query(
             "filter": filters,
             "must_not": [{"terms": {"org_id": excluded}}],
             "must": [{"bool": {"should": should, "minimum_should_match": 1}}] if should else [],
-            "should": diversity,
+            "should": diversity + STANDING,
         }
     }
     return {
-        "query": {
-            "function_score": {"query": query, "functions": BOOSTS, "score_mode": "multiply", "boost_mode": "multiply"}
-        },
+        "query": query,
         "size": size,
         "_source": SOURCE,
     }
