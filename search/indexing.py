@@ -270,12 +270,17 @@ def flush(kind: str, ids: Iterable[int] | None = None, *, batch_size: int = FLUS
             return result
         done = [row for row in rows if row["object_id"] not in errors]
         _delete_unchanged(done)
-        if errors:
-            logger.warning("Index rejected %d %s change(s): %s", len(errors), kind, next(iter(errors.values())))
-            _mark_failed([row for row in rows if row["object_id"] in errors], errors)
         result.applied += len(done)
         result.failed += len(errors)
         result.errors.update(errors)
+        if errors:
+            first = next(iter(errors.values()))
+            logger.warning("Index rejected %d %s change(s): %s", len(errors), kind, first)
+            _mark_failed([row for row in rows if row["object_id"] in errors], errors)
+            if "index_not_found" in first:
+                # The alias itself is missing (run `search_index ensure`): like an outage, stop here.
+                result.unavailable = True
+                return result
 
 
 def _delete_unchanged(rows: list[dict[str, Any]]) -> None:

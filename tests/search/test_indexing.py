@@ -231,3 +231,16 @@ def test_old_pending_changes_ride_along_with_the_next_flush(search_world: Search
     # then the old one was applied too
     assert not PendingIndexChange.objects.exists()
     assert w.quantix.pk not in found(w.superuser)
+
+
+def test_missing_index_keeps_changes_pending(search_world: SearchWorld) -> None:
+    from tests.fixtures.search import drop_indices
+
+    w = search_world
+    drop_indices()
+    indexing.record_changes("organization", [w.atlas.pk])
+    result = indexing.flush("organization")
+    # nothing was auto-created under the alias's name; the change waits for `search_index ensure`
+    assert result.unavailable
+    assert PendingIndexChange.objects.get(object_id=w.atlas.pk).attempts == 1
+    assert not get_client().indices.exists(index=ORGANIZATIONS.alias)
