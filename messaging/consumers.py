@@ -182,8 +182,15 @@ class MessagingConsumer(AsyncWebsocketConsumer):
             # and cleans up the subscriptions.
             logger.debug("dropped a frame for a closed websocket")
 
+    async def _send_text(self, text: str) -> None:
+        """One text frame, straight to the server (the per-delivery path: no extra wrappers)."""
+        try:
+            await self.base_send({"type": "websocket.send", "text": text})
+        except OSError:
+            logger.debug("dropped a frame for a closed websocket")
+
     async def _send_event(self, event: Any) -> None:
-        await self.send(text_data=json.dumps(event, ensure_ascii=False, separators=(",", ":")))
+        await self._send_text(json.dumps(event, ensure_ascii=False, separators=(",", ":")))
 
     # --- Client frames ------------------------------------------------------------
 
@@ -370,7 +377,7 @@ class MessagingConsumer(AsyncWebsocketConsumer):
                 await self._send_event({"type": "message.new", "message": missed})
         frame = envelope.get("frame")
         if frame is not None:
-            await self.send(text_data=frame)
+            await self._send_text(frame)
         else:
             await self._send_event({"type": "message.new", "message": payload})
         self.cursors[conversation_id] = order

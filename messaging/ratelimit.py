@@ -2,8 +2,7 @@
 
 A sliding-window estimate over two fixed windows. With Redis configured
 (`REDIS_URL`) the counters live there, so every ASGI process sees the same
-count, and one pipelined round trip (INCR, EXPIRE, GET) both counts and
-reads; without Redis they live in process memory (a single-process
+count; without Redis they live in process memory (a single-process
 development server). The estimate may let a few extra messages through at
 a window boundary, which is fine for a flood guard.
 
@@ -30,9 +29,9 @@ from django.conf import settings
 from messaging.events import RATE_LIMIT_MESSAGES, RATE_LIMIT_WINDOW_SECONDS
 
 KEY_PREFIX = "maillage:messaging:rate"
+FLUSH_SECONDS = 0.5
 
 _local_counts: dict[str, int] = {}
-_finished_windows: dict[str, int] = {}
 _local_lock = threading.Lock()
 _async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
 
@@ -98,6 +97,33 @@ def allow_message(
     return _within(int(current), int(previous or 0), elapsed, limit)
 
 
+class _LoopCounters:
+    """One event loop's view of the shared counters (redis.asyncio clients belong to one loop)."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, int] = {}  # increments not yet added in Redis
+        self.known: dict[str, int] = {}  # each key's total as Redis last answered
+        self.ttl: dict[str, int] = {}
+        self.flushed_at = 0.0
+
+
+_loop_counters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopCounters] = weakref.WeakKeyDictionary()
+
+
+async def _flush(counters: _LoopCounters, url: str) -> None:
+    keys = list(counters.pending)
+    pipe = _async_client(url).pipeline(transaction=False)
+    for key in keys:
+        pipe.incrby(key, counters.pending[key])
+        pipe.expire(key, counters.ttl[key])
+    results = await pipe.execute()
+    if len(counters.known) > 100_000:  # windows long gone; keep memory bounded
+        counters.known.clear()
+    for key, total in zip(keys, results[::2], strict=True):
+        counters.known[key] = int(total)
+    counters.pending.clear()
+
+
 async def aallow_message(
     user_id: int,
     *,
@@ -105,24 +131,29 @@ async def aallow_message(
     window: float = RATE_LIMIT_WINDOW_SECONDS,
     now: float | None = None,
 ) -> bool:
-    """`allow_message` for the event loop (same counters), in about one Redis command per message.
+    """`allow_message` for the event loop, without a Redis round trip per message.
 
-    A finished window's count no longer changes, so it is read once per user
-    and window and remembered in this process; the expiry is set once, when
-    the INCR creates the key.
+    Counts are kept in this process and added to the shared Redis counters
+    in one pipelined round trip at most every `FLUSH_SECONDS`, whose answer
+    brings in the other processes' counts. The shared view therefore lags by
+    at most that long: a user spread over several processes may get a few
+    extra messages through, a flood still stops within a second.
     """
-    current_key, previous_key, ttl, elapsed = _keys(user_id, window, time.time() if now is None else now)
+    moment = time.time() if now is None else now
+    current_key, previous_key, ttl, elapsed = _keys(user_id, window, moment)
     url = getattr(settings, "REDIS_URL", "")
     if not url:
         return _within(*_count_locally(current_key, previous_key), elapsed, limit)
-    client = _async_client(url)
-    current = int(await client.incr(current_key))
-    if current == 1:
-        await client.expire(current_key, ttl)
-    previous = _finished_windows.get(previous_key)
-    if previous is None:
-        previous = int(await client.get(previous_key) or 0)
-        if len(_finished_windows) > 100_000:
-            _finished_windows.clear()
-        _finished_windows[previous_key] = previous
+    loop = asyncio.get_running_loop()
+    counters = _loop_counters.get(loop)
+    if counters is None:
+        counters = _loop_counters[loop] = _LoopCounters()
+    counters.pending[current_key] = counters.pending.get(current_key, 0) + 1
+    counters.ttl[current_key] = ttl
+    monotonic = time.monotonic()
+    if monotonic - counters.flushed_at >= FLUSH_SECONDS:
+        counters.flushed_at = monotonic
+        await _flush(counters, url)
+    current = counters.known.get(current_key, 0) + counters.pending.get(current_key, 0)
+    previous = counters.known.get(previous_key, 0) + counters.pending.get(previous_key, 0)
     return _within(current, previous, elapsed, limit)

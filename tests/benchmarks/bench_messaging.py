@@ -95,6 +95,10 @@ def _report(result: dict[str, Any]) -> list[str]:
     mb = result["peak_rss"] / 2**20
     lines.append(f"database: {result['database']}; channel layer: Redis ({result['layer']})")
     lines.append(
+        f"machine: {os.cpu_count()} cores, load average {result['load'][0]:.1f} before / "
+        f"{result['load'][1]:.1f} after the run (other processes compete for the same cores)"
+    )
+    lines.append(
         f"clients: {result['clients']} in {result['conversations']} conversations, "
         f"connected in {result['connect_seconds']:.1f} s; {LOADERS} load-generator processes"
     )
@@ -192,6 +196,7 @@ def main() -> int:
                 raise RuntimeError(f"load generator failed to start: {line!r}")
         connect_seconds = time.monotonic() - started
         cpu_before = sampler.cpu_seconds()
+        load_before = os.getloadavg()[0]
         go = time.monotonic() + 0.5
         for process in loaders:
             assert process.stdin is not None
@@ -209,7 +214,7 @@ def main() -> int:
         outputs = [json.loads((workdir / f"out{n}.json").read_text()) for n in range(LOADERS)]
         merged: dict[str, Any] = {
             "database": "PostgreSQL" if database_url.startswith("postgres") else "SQLite (WAL)",
-            "layer": "channels_redis",
+            "layer": "channels_redis pub/sub",
             "clients": sum(o["clients"] for o in outputs),
             "conversations": conversations,
             "connect_seconds": connect_seconds,
@@ -217,6 +222,7 @@ def main() -> int:
             "phase2_seconds": phase2,
             "peak_rss": sampler.peak,
             "server_cpu": server_cpu,
+            "load": (load_before, os.getloadavg()[0]),
             "errors": {},
         }
         for phase in ("phase1", "phase2"):

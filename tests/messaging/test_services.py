@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from matchmaking.models import OrganizationMember
-from messaging import events, ratelimit, selectors, services
+from messaging import events, selectors, services
 from messaging.demo import seed_conversations
 from messaging.models import Conversation, ConversationKind, Message, Notification, Participant
 from tests.messaging.conftest import World, make_org, make_user
@@ -192,15 +192,6 @@ def test_notify_user_persists_then_broadcasts_after_commit(
     assert selectors.unread_notification_count(world.louis.pk) == 1
     assert services.mark_notifications_read(user=world.louis) == 1
     assert selectors.unread_notification_count(world.louis.pk) == 0
-
-
-def test_rate_limit_counts_per_user() -> None:
-    now = 1_000_000.0
-    assert all(ratelimit.allow_message(42, limit=3, window=10, now=now) for _ in range(3))
-    assert not ratelimit.allow_message(42, limit=3, window=10, now=now)
-    assert ratelimit.allow_message(43, limit=3, window=10, now=now)
-    # Two windows later the count has drained
-    assert ratelimit.allow_message(42, limit=3, window=10, now=now + 25)
 
 
 def test_demo_conversations_are_seeded_once(world: World) -> None:
