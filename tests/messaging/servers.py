@@ -65,13 +65,15 @@ def throwaway_database(stack: ExitStack, workdir: Path) -> str:
         return f"sqlite:///{workdir / 'messaging.sqlite3'}"
     import psycopg
 
-    base = url.rsplit("/", 1)[0]
+    base = url.split("?", 1)[0].rsplit("/", 1)[0]
+    # CREATE/DROP DATABASE from the maintenance database, which always exists.
+    admin = f"{base}/postgres"
     name = f"maillage_msg_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
 
     def drop() -> None:
-        with psycopg.connect(url, autocommit=True) as conn:
+        with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     stack.callback(drop)
