@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import itertools
 import logging
+import queue
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -352,7 +354,7 @@ def bulk_index_documents(
     indexed = 0
     errors: list[str] = []
 
-    def record(results: Iterable[tuple[bool, Any]]) -> None:
+    def record(results: Iterable[tuple[bool, Any]], report: bool = True) -> None:
         nonlocal indexed
         for ok, item in results:
             if ok:
@@ -363,26 +365,55 @@ def bulk_index_documents(
                     indexed += 1  # that state or a newer one is already there
                 elif len(errors) < 20:
                     errors.append(str(detail.get("error"))[:300])
-            if progress is not None:
+            if report and progress is not None:
                 progress(indexed)
 
     if threads <= 1:
-        stream = bulk_actions(spec, target, docs)
-        record(streaming_bulk(client, stream, chunk_size=chunk_size, raise_on_error=False, max_retries=2))
+        actions = bulk_actions(spec, target, docs)
+        record(streaming_bulk(client, actions, chunk_size=chunk_size, raise_on_error=False, max_retries=2))
         return indexed, errors
-    # Documents are read here, in the calling thread, a batch at a time: the bulk threads
-    # only send them (a database connection must not wander into a worker thread).
-    iterator = iter(docs)
-    while batch := list(itertools.islice(iterator, chunk_size * threads)):
-        record(
-            parallel_bulk(
-                client,
-                bulk_actions(spec, target, batch),
-                thread_count=threads,
-                chunk_size=chunk_size,
-                max_chunk_bytes=50 * 1024 * 1024,
-                raise_on_error=False,
-                raise_on_exception=True,
+    # Documents are read here, in the calling thread (a database connection must not wander
+    # into a worker thread), while a sender thread bulk-loads the previous batches: reading
+    # and indexing overlap. The bounded queue keeps memory flat.
+    batches: queue.Queue[list[dict[str, Any]] | None] = queue.Queue(maxsize=2)
+    failure: list[BaseException] = []
+
+    def stream() -> Iterator[dict[str, Any]]:
+        while (batch := batches.get()) is not None:
+            yield from bulk_actions(spec, target, batch)
+
+    def send() -> None:
+        try:
+            record(
+                parallel_bulk(
+                    client,
+                    stream(),
+                    thread_count=threads,
+                    chunk_size=chunk_size,
+                    max_chunk_bytes=50 * 1024 * 1024,
+                    raise_on_error=False,
+                    raise_on_exception=True,
+                ),
+                report=False,
             )
-        )
+        except BaseException as exc:
+            failure.append(exc)
+            while batches.get() is not None:  # unblock the reader
+                pass
+
+    sender = threading.Thread(target=send, name="search-bulk-sender", daemon=True)
+    sender.start()
+    iterator = iter(docs)
+    try:
+        while not failure and (batch := list(itertools.islice(iterator, chunk_size))):
+            batches.put(batch)
+            if progress is not None:
+                progress(indexed)
+    finally:
+        batches.put(None)
+        sender.join()
+    if failure:
+        raise failure[0]
+    if progress is not None:
+        progress(indexed)
     return indexed, errors

@@ -695,40 +695,50 @@ def search_organizations(
 
 
 def suggest(viewer: Any, prefix: str | None, *, size: int = 6) -> list[Suggestion]:
-    """Organization names and competences starting with `prefix`, among what the viewer may see."""
+    """Organization names and competences/themes with words starting like `prefix`, among what the viewer may see.
+
+    Every typed word must start a word of the suggestion (edge n-grams, accents ignored), so
+    "paiem" suggests "Atlas Paiement Mobile". Competences come from the highlighted values of
+    the best-matching organizations.
+    """
     clean = normalize_text(prefix)[:SUGGEST_MAX_PREFIX].strip()
     tokens = viewer_access_tokens(viewer)
     if not clean or tokens is None:
         return []
-    contexts = {"access": tokens}
-    fuzzy = {"fuzziness": 1, "prefix_length": 2, "min_length": 4} if len(clean) >= 4 else None
+    visible = visibility_filter(tokens)
 
-    def completion(field_name: str) -> dict[str, Any]:
-        spec: dict[str, Any] = {"field": field_name, "size": size, "skip_duplicates": True, "contexts": contexts}
-        if fuzzy:
-            spec["fuzzy"] = fuzzy
-        return {"prefix": clean, "completion": spec}
+    def body(field_name: str, count: int, source: list[str] | bool) -> dict[str, Any]:
+        return {
+            "size": count,
+            "_source": source,
+            "query": {
+                "bool": {"filter": [visible], "must": [{"match": {field_name: {"query": clean, "operator": "and"}}}]}
+            },
+            "highlight": {
+                "pre_tags": [documents.HIGHLIGHT_PRE],
+                "post_tags": [documents.HIGHLIGHT_POST],
+                "fields": {field_name: {"number_of_fragments": 0}},
+            },
+        }
 
-    body = {
-        "size": 0,
-        # Options carry their document: a name matched from its second word shows in full.
-        "_source": ["legal_name", "acronym"],
-        "suggest": {"names": completion("name_suggest"), "competences": completion("competence_suggest")},
-    }
-    response = _run(ORGANIZATIONS.alias, body)
+    names = _run(ORGANIZATIONS.alias, body("suggest_names", size, ["legal_name", "acronym"]))
     out: list[Suggestion] = []
-    for option in response.get("suggest", {}).get("names", [{}])[0].get("options", []):
-        source = option.get("_source") or {}
-        text = source.get("legal_name") or option["text"]
+    for hit in names["hits"]["hits"]:
+        source = hit.get("_source") or {}
+        text = source.get("legal_name") or source.get("acronym") or ""
         if source.get("acronym") and source["acronym"] != text:
             text = f"{text} ({source['acronym']})"
-        out.append(Suggestion(text=text, kind="organization", organization_id=int(option["_id"])))
-    seen = {s.text.lower() for s in out}
-    for option in response.get("suggest", {}).get("competences", [{}])[0].get("options", []):
-        if option["text"].lower() not in seen:
-            seen.add(option["text"].lower())
-            out.append(Suggestion(text=option["text"], kind="competence"))
-    return out
+        out.append(Suggestion(text=text, kind="organization", organization_id=int(hit["_id"])))
+    terms = _run(ORGANIZATIONS.alias, body("suggest_terms", 30, False))
+    seen: set[str] = set()
+    competences: list[Suggestion] = []
+    for hit in terms["hits"]["hits"]:
+        for fragment in (hit.get("highlight") or {}).get("suggest_terms", []):
+            text = fragment.replace(documents.HIGHLIGHT_PRE, "").replace(documents.HIGHLIGHT_POST, "")
+            if text.lower() not in seen:
+                seen.add(text.lower())
+                competences.append(Suggestion(text=text, kind="competence"))
+    return out + competences[:size]
 
 
 # --- Calls -------------------------------------------------------------------------------------
