@@ -4,7 +4,7 @@ Callers get small dataclasses (ids, display fields, HTML-safe highlights,
 facet counts, an opaque cursor), never raw Elasticsearch responses.
 
 User text only ever reaches `match`-family queries (`multi_match`,
-`match_phrase`, completion prefixes), which analyze it as plain words: no
+`match_phrase`, `match` on edge n-grams), which analyze it as plain words: no
 query-string syntax exists for it to break. Control characters are dropped,
 whitespace collapsed, and text longer than `MAX_QUERY_LENGTH` is refused
 with a ValidationError (a 400 in the API) rather than silently truncated, so
@@ -44,7 +44,7 @@ MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 MAX_FROM = 10_000  # beyond this, pages come from cursors (search_after)
 MAX_KM = 20_000
-SUGGEST_MAX_PREFIX = 50  # the completion field's default max_input_length
+SUGGEST_MAX_PREFIX = 50  # longer "prefixes" are searches, not suggestions
 CURSOR_SALT = "search.cursor"
 
 
