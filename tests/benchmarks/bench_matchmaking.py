@@ -21,11 +21,10 @@
      (PRC/HES/REC/PUB/OTH, i.e. our kinds company/university/research
      lab/public body/other) and country;
    - the builder ranks candidates of that type and country with one ES query:
-     one `constant_score` clause per given partner that the candidate already
-     worked with (co-participation graph), a clause for the partners'
-     neighbours (organizations that worked with the candidate's... i.e. the
-     given partners' most frequent past co-partners), a clause for experience
-     in the same programme parts, and a small log-activity prior;
+     one `constant_score` clause per given partner the candidate already worked
+     with (co-participation graph), one for having worked with the given
+     partners' most frequent past co-partners (their neighbourhood), one for
+     experience in the same programme parts, and a small log-activity prior;
    - the baseline suggests the most active organizations (most past projects)
      of that type and country;
    - reported: recall@10 (held-out partner in the top 10) and mean reciprocal
