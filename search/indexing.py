@@ -63,7 +63,9 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     ApiError,
 )
 FLUSH_BATCH = 500
-FLUSH_REQUEST_TIMEOUT = 15.0
+# Flushes run in the request that saved the change: when Elasticsearch hangs instead of
+# refusing, the user waits at most this long (the change stays pending, nothing is lost).
+FLUSH_REQUEST_TIMEOUT = 5.0
 
 
 # --- What is indexed, per kind --------------------------------------------------
@@ -179,7 +181,7 @@ class FlushResult:
 
 
 def _write_client() -> Elasticsearch:
-    return get_client().options(request_timeout=FLUSH_REQUEST_TIMEOUT)
+    return get_client().options(request_timeout=FLUSH_REQUEST_TIMEOUT, max_retries=0)
 
 
 def _operations(spec: IndexSpec, action: documents.DocumentAction, targets: list[str]) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ import json
 import logging
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core import signing
@@ -110,12 +110,6 @@ class OrganizationFilters:
     def selected(self, facet: str) -> tuple[str, ...]:
         value: tuple[str, ...] = getattr(self, facet)
         return value
-
-    def without(self, facet: str, value: str | None = None) -> OrganizationFilters:
-        """The same filters with one value (or the whole facet) removed: for "remove a filter" links."""
-        kept = tuple(v for v in self.selected(facet) if value is not None and v != value)
-        changes: dict[str, Any] = {facet: kept}
-        return replace(self, **changes)
 
     def is_empty(self) -> bool:
         return self.near is None and not any(self.selected(name) for name in FACETS)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -137,8 +136,3 @@ def _empty_state_hints(request: HttpRequest, text: str) -> tuple[list[queries.Su
     overview = queries.search_organizations(request.user, text="", size=1)
     themes = next((facet.values for facet in overview.facets if facet.name == "theme"), [])
     return suggestions[:4], themes[:6]
-
-
-def search_query_string(**params: Any) -> str:
-    """For other pages that link to a prepared search (e.g. a theme chip on a profile)."""
-    return reverse("search") + "?" + urlencode(params, doseq=True)
