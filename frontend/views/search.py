@@ -57,7 +57,8 @@ def _active_filters(params: QueryDict, result: queries.OrganizationSearchResult 
     for name, spec in queries.FACETS.items():
         for value in filters.selected(name):
             label = labels.get((name, value), value)
-            active.append(ActiveFilter(f"{spec.label}: {label}", _without_value(params, name, value)))
+            text = _("%(facet)s: %(value)s") % {"facet": spec.label, "value": label}
+            active.append(ActiveFilter(text, _without_value(params, name, value)))
     if filters.near is not None:
         where = filters.near.label or f"{filters.near.lat:.3f}, {filters.near.lon:.3f}"
         active.append(
@@ -105,7 +106,8 @@ def search_page(request: HttpRequest) -> HttpResponse:
         status = 400
         for field_name, messages in form.errors.items():
             for message in messages:
-                errors.append(f"{field_name}: {message}" if field_name != "non_field_errors" else str(message))
+                shown_as_is = field_name in {"q", "non_field_errors"}
+                errors.append(str(message) if shown_as_is else f"{field_name}: {message}")
     context = {
         "result": result,
         "errors": errors,
