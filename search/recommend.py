@@ -150,9 +150,37 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+_STOP = frozenset(
+    [
+        "and",
+        "the",
+        "for",
+        "with",
+        "from",
+        "that",
+        "this",
+        "your",
+        "our",
+        "their",
+        "into",
+        "over",
+        "pour",
+        "avec",
+        "dans",
+        "des",
+        "les",
+        "une",
+        "sur",
+        "par",
+        "aux",
+        "est",
+    ]
+)
+
+
 def _stems(text: str) -> set[str]:
     """Crude language-neutral stems (folded, first 5 letters) to pair a matched need with the offer that met it."""
-    return {word[:5] for word in _WORD.findall(_fold(text)) if len(word) > 2}
+    return {word[:5] for word in _WORD.findall(_fold(text)) if len(word) > 2 and word not in _STOP}
 
 
 def _plain(fragment: str) -> str:
@@ -322,7 +350,8 @@ def _best_title(subject: str, fragments: list[str]) -> str | None:
     wanted = _stems(subject)
     best, best_score = None, 0
     for fragment in fragments:
-        score = len(_marked(fragment) & wanted) or (1 if _marked(fragment) else 0)
+        # Only a title whose matched words are words of this need/offer: another clause may have lit it up.
+        score = len(_marked(fragment) & wanted)
         if score > best_score:
             best, best_score = _plain(fragment), score
     return best
