@@ -278,3 +278,30 @@ def test_reminder_once_then_expiry(
     assert request.state == S.EXPIRED
     assert Notification.objects.filter(user=world["seine_user"], kind="introduction.expired").exists()
     assert IntroductionEvent.objects.filter(request=request, to_state=S.EXPIRED, actor=None).exists()
+
+
+def test_dashboard_figures_follow_the_funnel(world: dict[str, Any]) -> None:
+    from matchmaking import funnel_selectors
+
+    # Given one brokered request approved then accepted, and one direct request declined
+    brokered = _request(world, "atlas", "seine")
+    introductions.approve(world["broker"], brokered.pk)
+    introductions.accept(world["seine_user"], brokered.pk)
+    direct = _request(world)
+    introductions.decline(world["lyon_user"], direct.pk, reason="No")
+    # When the MNC broker and a superuser look at the dashboard
+    mnc_view = funnel_selectors.funnel_stats(world["broker"])
+    everything = funnel_selectors.funnel_stats(funnel.user(is_superuser=True))
+    # Then MNC staff see only requests involving MNC members; counts, rates and flows add up
+    assert mnc_view.total == 1
+    assert mnc_view.by_state == {S.ACCEPTED: 1}
+    assert mnc_view.brokered == 1
+    assert mnc_view.conversations_opened == 1
+    assert mnc_view.flows == [("MNC", "SYS", 1)]
+    assert everything.total == 2
+    assert everything.accepted_rate == 0.5
+    assert everything.median_response_hours is not None
+    assert sum(req for _day, req, _acc in everything.daily) == 2
+    chart = funnel_selectors.chart_bars(everything.daily)
+    assert chart["peak"] == 2
+    assert funnel_selectors.funnel_stats(world["stranger_user"]).total == 0
