@@ -2,8 +2,8 @@ from django.apps import AppConfig
 
 
 class MatchmakingConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'matchmaking'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "matchmaking"
 
     def ready(self) -> None:
         # Saved-search alerts follow profile changes (see matchmaking/services/saved_searches.py).

@@ -99,8 +99,8 @@ def recommendation_latency(report: Any, bench_search: Any) -> dict[str, float]:
     took: list[float] = []
     original_run = queries._run
 
-    def timed_run(index: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = original_run(index, body)
+    def timed_run(index: str, body: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        response = original_run(index, body, **kwargs)
         took.append(float(response.get("took", 0)))
         return response
 
