@@ -35,6 +35,7 @@ import itertools
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -267,7 +268,7 @@ def flush(kind: str, ids: Iterable[int] | None = None, *, batch_size: int = FLUS
             errors = apply_actions(spec, actions)
         except UNAVAILABLE_ERRORS as exc:
             message = f"{type(exc).__name__}: {exc}"[:500]
-            logger.warning("Elasticsearch unavailable, %d %s change(s) kept pending: %s", len(rows), kind, message)
+            _log_unavailable("Elasticsearch unavailable, %d %s change(s) kept pending: %s", len(rows), kind, message)
             _mark_failed(rows, {row["object_id"]: message for row in rows})
             result.failed += len(rows)
             result.unavailable = True
@@ -285,6 +286,21 @@ def flush(kind: str, ids: Iterable[int] | None = None, *, batch_size: int = FLUS
                 # The alias itself is missing (run `search_index ensure`): like an outage, stop here.
                 result.unavailable = True
                 return result
+
+
+_last_unavailable_warning = 0.0
+UNAVAILABLE_WARNING_INTERVAL = 60.0
+
+
+def _log_unavailable(message: str, *args: Any) -> None:
+    """A warning per minute at most: a batch job writing while the node is down would flood the log."""
+    global _last_unavailable_warning
+    now = time.monotonic()
+    level = logging.DEBUG
+    if now - _last_unavailable_warning >= UNAVAILABLE_WARNING_INTERVAL:
+        _last_unavailable_warning = now
+        level = logging.WARNING
+    logger.log(level, message, *args)
 
 
 def _delete_unchanged(rows: list[dict[str, Any]]) -> None:

@@ -10,6 +10,7 @@ Set MAILLAGE_TEST_STOP_NODE=1 to force the real stop.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import threading
@@ -145,6 +146,7 @@ def test_writes_during_an_outage_are_applied_when_elasticsearch_returns(
     search_world: SearchWorld, outage: Outage, django_capture_on_commit_callbacks: Any, caplog: Any
 ) -> None:
     w = search_world
+    caplog.set_level(logging.DEBUG, logger="search.indexing")
     # given a working index
     assert w.atlas.pk in queries.search_organizations(w.sys_member).ids
 
