@@ -16,6 +16,7 @@ from django.db import connection
 from django.http import Http404
 from django.utils import timezone
 
+from matchmaking import access as matchmaking_access
 from matchmaking.models import ClusterStaff, Membership, MembershipStatus, Organization
 from messaging.models import Conversation, Message, Participant
 
@@ -126,13 +127,19 @@ def is_broker(user: Any) -> bool:
 
 
 def can_open_brokered(user: Any, organizations: Iterable[Organization]) -> bool:
-    """A broker may open a conversation when at least one party is their cluster's member."""
+    """A broker may open a conversation when one party is their cluster's member and they may see every party.
+
+    Visibility is matchmaking's rule (profiles, clusters, agreements), so a
+    broker cannot reach an organization they could not find.
+    """
     user_id = _user_id(user)
     if user_id is None:
         return False
     if user.is_superuser:
         return True
-    org_ids = [org.pk for org in organizations]
+    org_ids = {org.pk for org in organizations}
+    if matchmaking_access.visible_organizations(user).filter(pk__in=org_ids).count() != len(org_ids):
+        return False
     return Membership.objects.filter(
         organization_id__in=org_ids,
         status=MembershipStatus.ADMITTED,

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from frontend.views.common import paginate
+from matchmaking import access as matchmaking_access
 from matchmaking.models import Organization
 from messaging import access, events, ratelimit, selectors, services
 from messaging.api.serializers import conversation_title
@@ -123,10 +124,10 @@ class BrokeredForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Any organization can be the second party; the first must be a
-        # member of the broker's cluster (checked again by the service).
+        # The first party is a member of the broker's cluster, the second any
+        # organization the broker may see (both checked again by the service).
         self.fields["first"].queryset = access.brokerable_organizations(user).order_by("legal_name")  # type: ignore[attr-defined]
-        self.fields["second"].queryset = Organization.objects.order_by("legal_name")  # type: ignore[attr-defined]
+        self.fields["second"].queryset = matchmaking_access.visible_organizations(user).order_by("legal_name")  # type: ignore[attr-defined]
 
 
 @login_required

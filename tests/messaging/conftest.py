@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from django.contrib.sessions.backends.db import SessionStore
 
 from matchmaking.models import (
     Cluster,
+    ClusterAgreement,
     ClusterStaff,
     FeeTier,
     Membership,
@@ -25,6 +27,7 @@ from matchmaking.models import (
     Organization,
     OrganizationKind,
     OrganizationMember,
+    ProfileStatus,
     User,
 )
 from messaging import services
@@ -61,9 +64,14 @@ def make_user(email: str, name: str = "", **extra: Any) -> User:
     return User.objects.create_user(email=email, password="pw-123456!", full_name=name, **extra)
 
 
-def make_org(name: str, cluster: Cluster, country: str) -> Organization:
+def make_org(name: str, cluster: Cluster, country: str, **extra: Any) -> Organization:
     org = Organization.objects.create(
-        legal_name=name, acronym=name.split()[0], kind=OrganizationKind.SME, country=country
+        legal_name=name,
+        acronym=name.split()[0],
+        kind=OrganizationKind.SME,
+        country=country,
+        profile_status=ProfileStatus.VALIDATED,
+        **extra,
     )
     Membership.objects.create(organization=org, cluster=cluster, status=MembershipStatus.ADMITTED, fee_tier=FeeTier.SME)
     return org
@@ -88,6 +96,7 @@ class World:
 def world(db: Any) -> World:
     mnc = Cluster.objects.create(code="mnc", name="Maroc Numeric Cluster", country="MA")
     systematic = Cluster.objects.create(code="systematic", name="Systematic Paris-Region", country="FR")
+    ClusterAgreement.objects.create(cluster_a=mnc, cluster_b=systematic, since=date(2011, 7, 1))
     atlas = make_org("Atlas Paiement", mnc, "MA")
     seine = make_org("Seine Sécurité", systematic, "FR")
     outsider_org = make_org("Ailleurs SAS", systematic, "FR")

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import timezone
 
-from matchmaking.models import OrganizationMember
+from matchmaking.models import OrganizationMember, Visibility
 from messaging import events, selectors, services
 from messaging.demo import seed_conversations
 from messaging.models import Conversation, ConversationKind, Message, Notification, Participant
@@ -174,6 +174,9 @@ def test_only_brokers_of_a_party_open_brokered_conversations(world: World) -> No
     conversation = services.open_brokered_conversation(
         staff_user=world.broker, organizations=[world.atlas, world.seine], title="Mise en relation"
     )
+    hidden = make_org("Discrète", world.systematic, "FR", visibility=Visibility.CLUSTER)
+    with pytest.raises(PermissionDenied):  # a party the broker may not see
+        services.open_brokered_conversation(staff_user=world.broker, organizations=[world.atlas, hidden])
     staff = Participant.objects.get(conversation=conversation, user=world.broker)
     assert staff.organization is None
     assert conversation.kind == ConversationKind.BROKERED
