@@ -22,6 +22,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("consortia/<int:pk>/eligibility.json", views.consortium_eligibility, name="consortium_eligibility"),
     path("consortia/<int:pk>/partners.csv", views.consortium_csv, name="consortium_csv"),
     path("consortia/<int:pk>/<slug:action>/", views.consortium_action, name="consortium_action"),
+    path("organizations/<int:org_pk>/invite/", views.invite_from_profile, name="invite_from_profile"),
     path("saved-searches/", views.saved_search_list, name="saved_search_list"),
     path("saved-searches/new/", views.saved_search_create, name="saved_search_create"),
     path("saved-searches/<int:pk>/delete/", views.saved_search_delete, name="saved_search_delete"),

@@ -581,6 +581,20 @@ def consortium_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
 
 
 @login_required
+@require_POST
+def invite_from_profile(request: HttpRequest, org_pk: int) -> HttpResponse:
+    """ "Invite to the consortium" on a profile page: back to the consortium, where the invitation shows."""
+    consortium_id = request.POST.get("consortium")
+    try:
+        partner = consortium_services.invite_partner(request.user, consortium_id, organization_id=org_pk)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("organization_detail", pk=org_pk)
+    messages.success(request, _("%(org)s is invited.") % {"org": partner.organization.name})
+    return redirect("matchmaking:consortium_detail", pk=partner.consortium_id)
+
+
+@login_required
 def consortium_csv(request: HttpRequest, pk: int) -> HttpResponse:
     consortium, text = consortium_services.partner_csv(request.user, pk)
     response = HttpResponse(text, content_type="text/csv; charset=utf-8")

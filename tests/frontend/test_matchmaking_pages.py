@@ -189,3 +189,24 @@ def test_recommendations_page_and_role_suggestions(mm: dict[str, Any], request: 
     page = client.get(url("consortium_detail", pk=consortium.pk)).content.decode()
     assert "Lyon Labs" in page
     assert "Covers the role&#x27;s competences: cryptography" in page
+
+
+def test_invite_from_a_profile_page(mm: dict[str, Any]) -> None:
+    # Given a consortium the Atlas owner steers
+    consortium = consortia.create_consortium(
+        mm["atlas_user"], call_id=mm["call"].pk, coordinator_id=mm["atlas"].pk, name="Pay Safe"
+    )
+    client = client_for(mm["atlas_user"])
+    with translation.override("en"):
+        profile = reverse("organization_detail", kwargs={"pk": mm["seine"].pk})
+    # Then Seine's profile offers to invite it, and the invitation lands in the consortium
+    assert "Invite to the consortium" in client.get(profile).content.decode()
+    response = client.post(url("invite_from_profile", org_pk=mm["seine"].pk), {"consortium": consortium.pk})
+    assert response.status_code == 302
+    assert consortium.partners.get().organization == mm["seine"]
+    assert "Invite to the consortium" not in client.get(profile).content.decode()
+    # Someone who does not steer it cannot
+    other = client_for(mm["seine_user"])
+    response = other.post(url("invite_from_profile", org_pk=mm["lyon"].pk), {"consortium": consortium.pk})
+    assert response.status_code in (403, 404)
+    assert client.post(url("invite_from_profile", org_pk=mm["lyon"].pk), {"consortium": "x"}).status_code == 404
