@@ -19,8 +19,11 @@ class ConversationAdmin(admin.ModelAdmin):
     list_display = ["id", "kind", "title", "opened_by_kind", "opened_by_id", "last_order", "last_message_at"]
     list_filter = ["kind", "opened_by_kind"]
     search_fields = ["title", "organizations__legal_name", "organizations__acronym"]
-    readonly_fields = ["last_order", "last_message_at", "created_at", "opened_by_kind", "opened_by_id", "created_by"]
-    filter_horizontal = ["organizations"]
+    # Organizations and participants change through messaging.services only
+    # (participants follow them); the admin shows them.
+    readonly_fields = [
+        "organizations", "last_order", "last_message_at", "created_at", "opened_by_kind", "opened_by_id", "created_by",
+    ]  # fmt: skip
     inlines = [ParticipantInline]
 
 

@@ -348,6 +348,16 @@ def sync_participants(conversation: Conversation) -> tuple[set[int], set[int]]:
     return joined, left
 
 
+def remove_organization_participants(organization_id: int) -> None:
+    """The organization is going away: everyone acting for it leaves its conversations."""
+    with transaction.atomic():
+        leaving = Participant.objects.active().filter(organization_id=organization_id)
+        rows = list(leaving.values_list("user_id", "conversation_id"))
+        leaving.update(left_at=timezone.now())
+        for user_id, conversation_id in rows:
+            _membership_event(user_id, conversation_id, joined=False)
+
+
 def sync_organization_participants(organization_id: int) -> None:
     """Re-sync every conversation an organization is part of (its users changed)."""
     for conversation in Conversation.objects.filter(organizations=organization_id):

@@ -207,3 +207,13 @@ def test_demo_conversations_are_seeded_once(world: World) -> None:
     demo = Conversation.objects.filter(opened_by_kind="demo")
     assert demo.count() == 2
     assert Message.objects.filter(conversation__in=demo).count() == 4 + 2
+
+
+def test_deleting_people_and_organizations_keeps_history(world: World) -> None:
+    post(world, world.louis, "avant le départ", "k1")
+    world.louis.delete()
+    world.atlas.delete()
+    message = Message.objects.get()
+    assert (message.author_id, message.text) == (None, "avant le départ")
+    assert selectors.message_payload(Message.objects.select_related("author").get())["author"]["name"] == ""
+    assert not Participant.objects.active().filter(conversation=world.conversation).exists()
