@@ -361,6 +361,9 @@ def _payload(request: IntroductionRequest, user: User, state: str) -> dict[str, 
 def _title(request: IntroductionRequest, user: User, state: str) -> str:
     who = funnel_access.requester_label(request, user)
     target = request.target.name
+    if state == S.PENDING_TARGET and funnel_access.is_member_of(user, request.requester_id):
+        # The requester hears that a broker forwarded its request, not its own request read back.
+        return _("A broker forwarded your introduction request to %(target)s") % {"target": target}
     titles = {
         S.PENDING_BROKER: _("Introduction request to screen: %(who)s → %(target)s"),
         S.PENDING_TARGET: _("%(who)s would like an introduction to %(target)s"),

@@ -89,7 +89,9 @@ def test_brokered_request_waits_for_the_broker_then_reaches_the_target(
     assert request in funnel_access.broker_queue(world["broker"])
     assert not funnel_access.broker_queue(world["sys_staff"]).exists()
 
-    # When the broker approves with a note
+    # When the broker approves with a note (the requester reads its notifications in English)
+    world["atlas_user"].preferred_language = "en"
+    world["atlas_user"].save()
     with django_capture_on_commit_callbacks(execute=True):
         introductions.approve(world["broker"], request.pk, note="Serious company, met them at GITEX.")
     request.refresh_from_db()
@@ -98,7 +100,8 @@ def test_brokered_request_waits_for_the_broker_then_reaches_the_target(
     assert request.broker == world["broker"]
     assert "GITEX" in request.broker_note
     assert Notification.objects.filter(user=world["seine_user"], kind="introduction.pending_target").exists()
-    assert Notification.objects.filter(user=world["atlas_user"], kind="introduction.pending_target").exists()
+    told = Notification.objects.get(user=world["atlas_user"], kind="introduction.pending_target")
+    assert told.payload["title"] == "A broker forwarded your introduction request to Seine Secure"
 
 
 def test_broker_can_annotate_and_decline(world: dict[str, Any], django_capture_on_commit_callbacks: Any) -> None:
