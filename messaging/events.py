@@ -44,12 +44,16 @@ type                   fields
 ``error``              ``code``, ``detail`` (human readable), ``ref`` (echoed from the frame, or null)
 =====================  ==============================================================================
 
-Guarantees: per conversation and per connection, ``message.new`` events
-arrive in increasing ``order`` without duplicates; after a reconnect the
-client sends ``sync`` with the last order it saw in each conversation and
-receives exactly the messages it missed. The sender gets ``message.ack``
-before the ``message.new`` of its own message. Sending the same
-``client_key`` twice stores one message and acks it twice (``duplicate``).
+Guarantees, per conversation and per connection: live ``message.new``
+events continue from the conversation's order given in ``hello`` (or when
+joining), in increasing ``order``, with no gap and no duplicate. Everything
+up to that order is history: ``sync`` with the last order the client saw
+sends exactly the missing ones, in increasing order (they may follow live
+messages above that order: clients place messages by ``order``); with
+``more`` true, sync again from the last order now held. Nothing is sent
+twice on a connection. The sender gets ``message.ack`` before the
+``message.new`` of its own message. Sending the same ``client_key`` twice
+stores one message and acks it twice (``duplicate``).
 
 Error codes (the connection stays open): ``bad_json``, ``bad_frame`` (not
 an object, missing or wrongly typed field), ``unknown_type``,
