@@ -34,7 +34,7 @@ if not SECRET_KEY:
     if not DEBUG and env_bool("MAILLAGE_REQUIRE_SECRET_KEY", False):
         raise RuntimeError("SECRET_KEY must be set in production")
     # Local runs only: production sets SECRET_KEY (see README, "Production").
-    SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
+    SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"  # noqa: S105 - local runs only
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -153,14 +153,10 @@ ELASTICSEARCH_INDEX_PREFIX = os.environ.get("ELASTICSEARCH_INDEX_PREFIX", "maill
 # Replicas of new search indices (0 suits the single local node; 1+ on a production cluster).
 ELASTICSEARCH_NUMBER_OF_REPLICAS = int(os.environ.get("ELASTICSEARCH_NUMBER_OF_REPLICAS", "0"))
 # Where the local node's distribution, plugin and data live (outside the repo).
-MAILLAGE_CACHE_DIR = Path(
-    os.environ.get("MAILLAGE_CACHE_DIR", Path.home() / ".cache" / "maillage")
-).expanduser()
+MAILLAGE_CACHE_DIR = Path(os.environ.get("MAILLAGE_CACHE_DIR", Path.home() / ".cache" / "maillage")).expanduser()
 
 # Real EU project data (CORDIS) read by `manage.py import_cordis` and seed_demo.
-CORDIS_DATA_DIR = Path(
-    os.environ.get("CORDIS_DATA_DIR", BASE_DIR.parent / "shared" / "data" / "cordis")
-).expanduser()
+CORDIS_DATA_DIR = Path(os.environ.get("CORDIS_DATA_DIR", BASE_DIR.parent / "shared" / "data" / "cordis")).expanduser()
 
 # --- Passwords and accounts ------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

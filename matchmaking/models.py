@@ -94,7 +94,10 @@ class Theme(models.Model):
     label_en = models.CharField(_("label (English)"), max_length=200)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     synonyms = models.JSONField(
-        _("synonym groups"), default=list, blank=True, validators=[validate_string_list],
+        _("synonym groups"),
+        default=list,
+        blank=True,
+        validators=[validate_string_list],
         help_text=_("Comma-separated equivalents, one group per entry, e.g. 'cybersécurité, cybersecurity'."),
     )
 
@@ -243,7 +246,12 @@ class Organization(models.Model):
     siret = models.CharField("SIRET", max_length=14, null=True, blank=True, unique=True, validators=[validate_siret])
     ice = models.CharField("ICE", max_length=15, null=True, blank=True, unique=True, validators=[validate_ice])
     pic = models.CharField(
-        _("EU PIC"), max_length=9, null=True, blank=True, unique=True, validators=[validate_pic],
+        _("EU PIC"),
+        max_length=9,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[validate_pic],
         help_text=_("EU Participant Identification Code (9 digits)."),
     )
     description_fr = models.TextField(_("description (French)"), blank=True)
@@ -251,7 +259,10 @@ class Organization(models.Model):
     competences = models.JSONField(_("competences"), default=list, blank=True, validators=[validate_string_list])
     themes = models.ManyToManyField(Theme, blank=True, related_name="organizations", verbose_name=_("themes"))
     languages = models.JSONField(
-        _("languages spoken"), default=list, blank=True, validators=[validate_language_codes],
+        _("languages spoken"),
+        default=list,
+        blank=True,
+        validators=[validate_language_codes],
         help_text=_("ISO 639-1 codes, e.g. fr, en, ar."),
     )
     visibility = models.CharField(
@@ -317,7 +328,10 @@ class Opportunity(models.Model):
     title = models.CharField(_("title"), max_length=200)
     text = models.TextField(_("description"), blank=True)
     trl = models.PositiveSmallIntegerField(
-        _("TRL"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(9)],
+        _("TRL"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(9)],
         help_text=_("Technology readiness level, 1 to 9."),
     )
     tags = models.JSONField(_("tags"), default=list, blank=True, validators=[validate_string_list])
@@ -443,7 +457,11 @@ class Membership(models.Model):
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("decided by"),
     )
     board_note = models.TextField(_("board decision note"), blank=True)
@@ -484,11 +502,15 @@ class Call(models.Model):
     min_partners = models.PositiveSmallIntegerField(_("minimum partners"), default=1)
     min_countries = models.PositiveSmallIntegerField(_("minimum distinct countries"), default=1)
     allowed_countries = models.JSONField(
-        _("eligible countries"), default=list, blank=True,
+        _("eligible countries"),
+        default=list,
+        blank=True,
         help_text=_("ISO country codes; empty means any country."),
     )
     required_kinds = models.JSONField(
-        _("required organization kinds"), default=list, blank=True,
+        _("required organization kinds"),
+        default=list,
+        blank=True,
         help_text=_("Each listed kind must be present at least once in the consortium."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -520,7 +542,9 @@ class ProjectLabel(models.Model):
     project_title = models.CharField(_("project title"), max_length=300)
     organizations = models.ManyToManyField(Organization, related_name="labels", verbose_name=_("organizations"))
     evaluation_summary = models.TextField(_("evaluation summary"), blank=True)
-    decision = models.CharField(_("decision"), max_length=10, choices=LabelDecision.choices, default=LabelDecision.PENDING)
+    decision = models.CharField(
+        _("decision"), max_length=10, choices=LabelDecision.choices, default=LabelDecision.PENDING
+    )
     decided_on = models.DateField(_("decided on"), null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -543,7 +567,11 @@ class SharedResource(models.Model):
     description = models.TextField(_("description"), blank=True)
     eligibility_criteria = models.TextField(_("eligibility criteria"), blank=True)
     screened_by = models.ForeignKey(
-        Cluster, null=True, blank=True, on_delete=models.SET_NULL, related_name="screened_resources",
+        Cluster,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="screened_resources",
         verbose_name=_("eligibility screened by"),
         help_text=_("Cluster whose staff screen access requests (e.g. MNC for Moroccan firms)."),
     )

@@ -1,1 +1,0 @@
-"""Nothing to register: the frontend app has no models."""
