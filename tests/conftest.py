@@ -14,7 +14,7 @@ import os
 import pytest
 
 # Per-session index prefix (autouse, protects the demo's and other sessions' indices) and `es_node`.
-from tests.fixtures.elasticsearch import es_index_prefix, es_node  # noqa: F401
+from tests.fixtures.elasticsearch import es_index_prefix, es_node, es_ready  # noqa: F401
 
 
 def require_service(name: str, available: bool, how: str) -> None:
