@@ -23,6 +23,7 @@ from matchmaking.models import (
     OrganizationRole,
     Theme,
 )
+from matchmaking.services.organizations import PROFILE_FIELDS, normalize_identifier
 
 _LIST_SPLIT = re.compile(r"[,;\n]+")
 
@@ -96,27 +97,7 @@ class OrganizationForm(forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = [
-            "legal_name",
-            "acronym",
-            "kind",
-            "size_band",
-            "country",
-            "city",
-            "website",
-            "latitude",
-            "longitude",
-            "siren",
-            "siret",
-            "ice",
-            "pic",
-            "description_fr",
-            "description_en",
-            "competences",
-            "themes",
-            "languages",
-            "visibility",
-        ]
+        fields = list(PROFILE_FIELDS)
         widgets = {
             "description_fr": forms.Textarea(attrs={"rows": 5, "lang": "fr"}),
             "description_en": forms.Textarea(attrs={"rows": 5, "lang": "en"}),
@@ -150,10 +131,7 @@ class OrganizationForm(forms.ModelForm):
 
     def _clean_identifier(self, name: str) -> str | None:
         value = self.cleaned_data.get(name)
-        if value is None:
-            return None
-        compact = re.sub(r"[\s\u00a0\u202f]+", "", str(value))
-        return compact or None
+        return None if value is None else normalize_identifier(str(value))
 
     def clean_siren(self) -> str | None:
         return self._clean_identifier("siren")

@@ -29,31 +29,30 @@ from matchmaking.models import (
 )
 from matchmaking.signals import organizations_changed
 
-# What a member may set on their profile. Status, validation and bookkeeping
-# fields are changed only by the dedicated services below.
-ORGANIZATION_FIELDS = frozenset(
-    {
-        "legal_name",
-        "acronym",
-        "kind",
-        "size_band",
-        "country",
-        "city",
-        "latitude",
-        "longitude",
-        "website",
-        "siren",
-        "siret",
-        "ice",
-        "pic",
-        "description_fr",
-        "description_en",
-        "competences",
-        "themes",
-        "languages",
-        "visibility",
-    }
+# What a member may set on their profile, in the order files and forms list them.
+# Status, validation and bookkeeping fields are changed only by the dedicated services below.
+PROFILE_FIELDS: tuple[str, ...] = (
+    "legal_name",
+    "acronym",
+    "kind",
+    "size_band",
+    "country",
+    "city",
+    "latitude",
+    "longitude",
+    "website",
+    "siren",
+    "siret",
+    "ice",
+    "pic",
+    "description_fr",
+    "description_en",
+    "competences",
+    "themes",
+    "languages",
+    "visibility",
 )
+ORGANIZATION_FIELDS = frozenset(PROFILE_FIELDS)
 IDENTIFIER_FIELDS = ("pic", "siren", "siret", "ice")
 OPPORTUNITY_FIELDS = frozenset({"kind", "title", "text", "trl", "tags", "expires_on"})
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")

@@ -84,30 +84,14 @@ from matchmaking.models import (
     Theme,
     User,
 )
-from matchmaking.services.organizations import IDENTIFIER_FIELDS, mark_organizations_changed, normalize_identifier
+from matchmaking.services.organizations import (
+    IDENTIFIER_FIELDS,
+    PROFILE_FIELDS,
+    mark_organizations_changed,
+    normalize_identifier,
+)
 from matchmaking.taxonomy import THEME_CODES, ensure_taxonomy
 
-PROFILE_FIELDS = (
-    "legal_name",
-    "acronym",
-    "kind",
-    "size_band",
-    "country",
-    "city",
-    "latitude",
-    "longitude",
-    "website",
-    "siren",
-    "siret",
-    "ice",
-    "pic",
-    "description_fr",
-    "description_en",
-    "competences",
-    "themes",
-    "languages",
-    "visibility",
-)
 EXTRA_FIELDS = ("fee_tier", "contact_email")
 ALL_FIELDS = frozenset(PROFILE_FIELDS + EXTRA_FIELDS)
 REQUIRED_FIELDS = ("legal_name", "kind", "country")
