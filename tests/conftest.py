@@ -13,6 +13,9 @@ import os
 
 import pytest
 
+# `browser`: a headless Chromium (Playwright), for the tests marked `browser`.
+from tests.fixtures.browser import browser  # noqa: F401
+
 # Per-session index prefix (autouse, protects the demo's and other sessions' indices) and `es_node`.
 from tests.fixtures.elasticsearch import es_index_prefix, es_node, es_ready  # noqa: F401
 

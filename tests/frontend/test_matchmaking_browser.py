@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,39 +10,11 @@ from django.test import Client
 
 from matchmaking.models import IntroductionRequest, IntroductionState, User
 from search import indexing, lifecycle
-from tests.conftest import require_service
 from tests.fixtures import funnel
 from tests.fixtures.search import indices  # noqa: F401
 from tests.messaging.conftest import asgi_server  # noqa: F401  (HTTP and websockets: the chat needs both)
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the test makes are safe here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
 pytestmark = [pytest.mark.browser, pytest.mark.elasticsearch, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    require_service("Chromium", os.path.exists(CHROMIUM) or bool(shutil.which("chromium")), "apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 def signed_in(browser: Any, user: User, base: str) -> Any:
