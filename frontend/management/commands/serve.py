@@ -31,13 +31,29 @@ class Command(BaseCommand):
             action="store_true",
             help="Do not start the local Elasticsearch node nor ensure the search indices.",
         )
+        parser.add_argument(
+            "--prepare-only",
+            action="store_true",
+            help="Make Elasticsearch and the search indices ready, then exit without serving "
+            "(`make demo` runs it before loading the demo data, so the data is indexed as it is written).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["skip_search_setup"]:
             self._prepare_search()
+        if options["prepare_only"]:
+            return
         self.stdout.write(f"Serving Maillage on http://{options['host']}:{options['port']}/ (Ctrl+C to stop)")
-        # Django's ASGI handler does not implement the lifespan protocol.
-        uvicorn.run("maillage.asgi:application", host=options["host"], port=options["port"], lifespan="off")
+        # Django's ASGI handler does not implement the lifespan protocol. The sans-I/O
+        # websockets implementation reports a send to a vanished client as the ASGI
+        # spec's OSError, which the consumer handles, instead of logging a traceback.
+        uvicorn.run(
+            "maillage.asgi:application",
+            host=options["host"],
+            port=options["port"],
+            lifespan="off",
+            ws="websockets-sansio",
+        )
 
     def _prepare_search(self) -> None:
         if settings.ELASTICSEARCH_URL:
