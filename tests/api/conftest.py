@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.cache import cache
 from django.utils import timezone
@@ -29,8 +28,6 @@ from matchmaking.models import (
     Opportunity,
     OpportunityKind,
     Organization,
-    OrganizationKind,
-    OrganizationMember,
     OrganizationRole,
     ProfileStatus,
     Programme,
@@ -39,8 +36,8 @@ from matchmaking.models import (
     User,
     Visibility,
 )
+from tests.fixtures.people import make_org, make_user
 
-PASSWORD = "a-long-test-passphrase-42"
 VALID_SIREN = "732829320"
 
 
@@ -68,12 +65,6 @@ class World:
     call: Call  # published by MNC, open now
 
 
-def make_user(email: str, *, verified: bool = True, **extra: Any) -> User:
-    user = User.objects.create_user(email=email, password=PASSWORD, **extra)
-    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
-    return user
-
-
 def make_staff(email: str, cluster: Cluster, role: str, *, with_totp: bool = True) -> User:
     """Cluster staff; with an authenticator app by default, as the site requires of staff."""
     user = make_user(email)
@@ -81,33 +72,6 @@ def make_staff(email: str, cluster: Cluster, role: str, *, with_totp: bool = Tru
     if with_totp:
         TOTP.activate(user, generate_totp_secret())
     return user
-
-
-def make_org(
-    name: str,
-    *,
-    people: dict[User, str] | None = None,
-    admitted_in: Cluster | None = None,
-    status: str = ProfileStatus.VALIDATED,
-    visibility: str = Visibility.PARTNERS,
-    **fields: Any,
-) -> Organization:
-    fields.setdefault("kind", OrganizationKind.SME)
-    fields.setdefault("country", "MA")
-    org = Organization.objects.create(
-        legal_name=name,
-        profile_status=status,
-        visibility=visibility,
-        description_fr=f"{name} fait des choses.",
-        **fields,
-    )
-    for user, role in (people or {}).items():
-        OrganizationMember.objects.create(user=user, organization=org, role=role)
-    if admitted_in is not None:
-        Membership.objects.create(
-            organization=org, cluster=admitted_in, status=MembershipStatus.ADMITTED, fee_tier=FeeTier.SME
-        )
-    return org
 
 
 @pytest.fixture(autouse=True)
@@ -142,16 +106,16 @@ def world(db: Any) -> World:
         "Atlas Numérique",
         acronym="ATLAS",
         people={owner: OrganizationRole.OWNER, editor: OrganizationRole.EDITOR, member: OrganizationRole.MEMBER},
-        admitted_in=mnc,
+        admitted_in=[mnc],
         siren=VALID_SIREN,
     )
     atlas.themes.add(theme)
     Opportunity.objects.create(organization=atlas, kind=OpportunityKind.TECHNOLOGY_OFFER, title="Edge AI", tags=["ai"])
     orion = make_org(
-        "Orion Systèmes", country="FR", people={orion_owner: OrganizationRole.OWNER}, admitted_in=systematic
+        "Orion Systèmes", country="FR", people={orion_owner: OrganizationRole.OWNER}, admitted_in=[systematic]
     )
-    hidden = make_org("Discret SAS", country="FR", admitted_in=ir, visibility=Visibility.CLUSTER)
-    open_co = make_org("Ouvert SARL", country="FR", admitted_in=ir, visibility=Visibility.EVERYONE)
+    hidden = make_org("Discret SAS", country="FR", admitted_in=[ir], visibility=Visibility.CLUSTER)
+    open_co = make_org("Ouvert SARL", country="FR", admitted_in=[ir], visibility=Visibility.EVERYONE)
     applicant = make_org("Candidat SARL", status=ProfileStatus.DRAFT, people={applicant_owner: OrganizationRole.OWNER})
     application = Membership.objects.create(
         organization=applicant, cluster=mnc, status=MembershipStatus.APPLIED, fee_tier=FeeTier.STARTUP

@@ -10,7 +10,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.throttling import ScopedRateThrottle
 
 from matchmaking.models import OrganizationMember, OrganizationRole, StaffRole
-from tests.api.conftest import PASSWORD, World, client, make_staff, make_user
+from tests.api.conftest import World, client, make_staff, make_user
+from tests.fixtures.people import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

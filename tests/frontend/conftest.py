@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
@@ -15,20 +14,15 @@ from matchmaking.models import (
     Cluster,
     ClusterAgreement,
     ClusterStaff,
-    FeeTier,
     Membership,
-    MembershipStatus,
     Organization,
-    OrganizationKind,
-    OrganizationMember,
     OrganizationRole,
     ProfileStatus,
     StaffRole,
     User,
     Visibility,
 )
-
-PASSWORD = "a-long-test-passphrase-42"
+from tests.fixtures import people
 
 
 @pytest.fixture(autouse=True)
@@ -51,50 +45,12 @@ def clusters(db: Any) -> dict[str, Cluster]:
 
 @pytest.fixture
 def make_user(db: Any) -> Callable[..., User]:
-    def make(email: str, *, verified: bool = True, **extra: Any) -> User:
-        user = User.objects.create_user(email=email, password=PASSWORD, **extra)
-        EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
-        return user
-
-    return make
+    return people.make_user
 
 
 @pytest.fixture
 def make_org(db: Any) -> Callable[..., Organization]:
-    """An organization with people in roles and memberships, written directly (setup, not the thing under test)."""
-
-    def make(
-        name: str,
-        *,
-        people: dict[User, str] | None = None,
-        admitted_in: list[Cluster] | None = None,
-        applied_to: list[Cluster] | None = None,
-        status: str = ProfileStatus.VALIDATED,
-        visibility: str = Visibility.PARTNERS,
-        **fields: Any,
-    ) -> Organization:
-        fields.setdefault("kind", OrganizationKind.SME)
-        fields.setdefault("country", "MA")
-        org = Organization.objects.create(
-            legal_name=name,
-            profile_status=status,
-            visibility=visibility,
-            description_fr=f"{name} fait des choses.",
-            **fields,
-        )
-        for user, role in (people or {}).items():
-            OrganizationMember.objects.create(user=user, organization=org, role=role)
-        for cluster in admitted_in or []:
-            Membership.objects.create(
-                organization=org, cluster=cluster, status=MembershipStatus.ADMITTED, fee_tier=FeeTier.SME
-            )
-        for cluster in applied_to or []:
-            Membership.objects.create(
-                organization=org, cluster=cluster, status=MembershipStatus.APPLIED, fee_tier=FeeTier.SME
-            )
-        return org
-
-    return make
+    return people.make_org
 
 
 def activate_totp(user: User) -> str:

@@ -10,8 +10,7 @@ from django.core import mail
 from django.test import Client
 
 from matchmaking.models import User
-
-from .conftest import PASSWORD
+from tests.fixtures.people import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,9 @@ from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.core import mail
 
 from matchmaking.models import ClusterStaff, Membership, MembershipStatus, Organization, StaffRole
+from tests.fixtures.people import PASSWORD
 
-from .conftest import PASSWORD, activate_totp
+from .conftest import activate_totp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -15,7 +15,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.contrib.auth.models import AnonymousUser
 
 from matchmaking.models import (
@@ -35,8 +34,8 @@ from matchmaking.models import (
     Visibility,
 )
 from matchmaking.taxonomy import ensure_taxonomy
-
-PASSWORD = "a-long-test-passphrase-42"
+from tests.fixtures import people
+from tests.fixtures.people import PASSWORD
 
 
 @pytest.fixture(autouse=True)
@@ -47,12 +46,7 @@ def _isolated_search_index(settings: Any) -> None:
 
 @pytest.fixture
 def make_user(db: Any) -> Callable[..., User]:
-    def make(email: str, *, verified: bool = True, **extra: Any) -> User:
-        user = User.objects.create_user(email=email, password=PASSWORD, **extra)
-        EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
-        return user
-
-    return make
+    return people.make_user
 
 
 def make_org(
