@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 
 from matchmaking import access
 from matchmaking.models import Call, Cluster, OrganizationKind, StaffRole
-from matchmaking.services.organizations import _check_keys, _full_clean, _require_user
+from matchmaking.services.common import require_user
+from matchmaking.services.organizations import _check_keys, _full_clean
 from matchmaking.signals import calls_changed
 from matchmaking.validators import validate_country_code
 
@@ -144,7 +145,7 @@ def _save(call: Call) -> None:
 
 def create_call(*, user: Any, data: Mapping[str, Any]) -> Call:
     """Publish a call; `data["published_by"]` is the cluster (or its id) the user administers."""
-    _require_user(user)
+    require_user(user)
     _check_keys(data, CREATE_FIELDS)
     call = Call()
     _apply(call, data)
@@ -159,7 +160,7 @@ def create_call(*, user: Any, data: Mapping[str, Any]) -> Call:
 
 
 def update_call(*, user: Any, call: Call, data: Mapping[str, Any]) -> Call:
-    _require_user(user)
+    require_user(user)
     if not can_manage_calls(user, call.published_by_id):
         raise PermissionDenied(_("Only administrators of the publishing cluster may change this call."))
     _check_keys(data, CALL_FIELDS)
@@ -175,7 +176,7 @@ def update_call(*, user: Any, call: Call, data: Mapping[str, Any]) -> Call:
 
 
 def delete_call(*, user: Any, call: Call) -> None:
-    _require_user(user)
+    require_user(user)
     if not can_manage_calls(user, call.published_by_id):
         raise PermissionDenied(_("Only administrators of the publishing cluster may delete this call."))
     with transaction.atomic():

@@ -30,31 +30,8 @@ from matchmaking.models import (
     PartnerState,
     User,
 )
+from matchmaking.services.common import clean_id, clean_text, require_user
 from matchmaking.validators import validate_country_code, validate_string_list
-
-
-def _require_user(user: Any) -> None:
-    if user is None or not getattr(user, "is_authenticated", False):
-        raise PermissionDenied(_("You must be signed in."))
-
-
-def _text(value: Any, *, field: str, limit: int, required: bool = False) -> str:
-    text = "" if value is None else str(value).strip()
-    if required and not text:
-        raise ValidationError({field: ValidationError(_("This field is required."), code="required")})
-    if len(text) > limit:
-        raise ValidationError(
-            {field: ValidationError(_("At most %(limit)d characters."), code="max_length", params={"limit": limit})}
-        )
-    return text
-
-
-def _int(value: Any, field: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError({field: ValidationError(_("Expected an id."), code="invalid")}) from exc
-
 
 # --- Reads used by pages and the API ---------------------------------------------------
 
@@ -82,11 +59,11 @@ def open_roles(consortium: Consortium) -> list[ConsortiumRole]:
 def create_consortium(
     user: Any, *, call_id: Any, coordinator_id: Any, name: Any, acronym: Any = "", description: Any = ""
 ) -> Consortium:
-    _require_user(user)
-    coordinator = access.access_organization(user, _int(coordinator_id, "coordinator"))
+    require_user(user)
+    coordinator = access.access_organization(user, clean_id(coordinator_id, "coordinator"))
     if not access.can_edit_organization(user, coordinator):
         raise PermissionDenied(_("Only owners and editors of an organization may start a consortium for it."))
-    call = Call.objects.filter(pk=_int(call_id, "call")).first()
+    call = Call.objects.filter(pk=clean_id(call_id, "call")).first()
     if call is None:
         raise ValidationError({"call": ValidationError(_("No such call."), code="invalid")})
     if call.deadline <= timezone.now():
@@ -95,9 +72,9 @@ def create_consortium(
         call=call,
         coordinator=coordinator,
         created_by=user,
-        name=_text(name, field="name", limit=200, required=True),
-        acronym=_text(acronym, field="acronym", limit=40),
-        description=_text(description, field="description", limit=5000),
+        name=clean_text(name, field="name", limit=200, required=True),
+        acronym=clean_text(acronym, field="acronym", limit=40),
+        description=clean_text(description, field="description", limit=5000),
     )
     return consortium
 
@@ -127,7 +104,7 @@ def add_role(
         raise ValidationError(errors)
     return ConsortiumRole.objects.create(
         consortium=consortium,
-        title=_text(title, field="title", limit=200, required=True),
+        title=clean_text(title, field="title", limit=200, required=True),
         competences=competences,
         kind=kind,
         country=country,
@@ -135,7 +112,7 @@ def add_role(
 
 
 def delete_role(user: Any, role_id: Any) -> None:
-    role = ConsortiumRole.objects.select_related("consortium").filter(pk=_int(role_id, "role")).first()
+    role = ConsortiumRole.objects.select_related("consortium").filter(pk=clean_id(role_id, "role")).first()
     if role is None:
         raise ValidationError(_("No such role."), code="invalid")
     funnel_access.access_consortium_for_coordination(user, role.consortium_id)
@@ -147,17 +124,17 @@ def invite_partner(
 ) -> ConsortiumPartner:
     """Invite a visible organization, optionally for one of the open roles (its title becomes the partner's role)."""
     consortium = funnel_access.access_consortium_for_coordination(user, consortium_id)
-    org = access.access_organization(user, _int(organization_id, "organization"))
+    org = access.access_organization(user, clean_id(organization_id, "organization"))
     if org.pk == consortium.coordinator_id:
         raise ValidationError(_("The coordinator is already part of the consortium."), code="coordinator")
     role = None
     if role_id not in (None, ""):
-        role = ConsortiumRole.objects.filter(pk=_int(role_id, "role"), consortium=consortium).first()
+        role = ConsortiumRole.objects.filter(pk=clean_id(role_id, "role"), consortium=consortium).first()
         if role is None:
             raise ValidationError({"role": ValidationError(_("No such role in this consortium."), code="invalid")})
         if role.filled_by_id is not None:
             raise ValidationError({"role": ValidationError(_("This role is already filled."), code="filled")})
-    title = _text(role_title, field="role_title", limit=200) or (role.title if role else "")
+    title = clean_text(role_title, field="role_title", limit=200) or (role.title if role else "")
     with transaction.atomic():
         partner = ConsortiumPartner.objects.select_for_update().filter(consortium=consortium, organization=org).first()
         if partner is not None:
@@ -185,7 +162,7 @@ def invite_partner(
 
 def remove_partner(user: Any, partner_id: Any) -> ConsortiumPartner:
     """The coordinator withdraws an invitation or removes a partner (kept as `left` for the record)."""
-    partner = ConsortiumPartner.objects.select_related("consortium").filter(pk=_int(partner_id, "partner")).first()
+    partner = ConsortiumPartner.objects.select_related("consortium").filter(pk=clean_id(partner_id, "partner")).first()
     if partner is None:
         raise ValidationError(_("No such partner."), code="invalid")
     funnel_access.access_consortium_for_coordination(user, partner.consortium_id)
@@ -196,11 +173,11 @@ def remove_partner(user: Any, partner_id: Any) -> ConsortiumPartner:
 
 
 def _partner_for_member(user: Any, partner_id: Any) -> ConsortiumPartner:
-    _require_user(user)
+    require_user(user)
     partner = (
         ConsortiumPartner.objects.select_for_update()
         .select_related("consortium__call", "consortium__coordinator", "organization")
-        .filter(pk=_int(partner_id, "partner"))
+        .filter(pk=clean_id(partner_id, "partner"))
         .first()
     )
     if partner is None or not funnel_access.is_member_of(user, partner.organization_id):
@@ -256,7 +233,7 @@ def open_conversation(user: Any, consortium_id: Any) -> int:
     """Open (or return) the consortium conversation among the coordinator and the accepted partners."""
     from messaging import services as messaging_services
 
-    _require_user(user)
+    require_user(user)
     with transaction.atomic():
         consortium = funnel_access.access_consortium(user, consortium_id)
         if not funnel_access.is_consortium_member(user, consortium):

@@ -42,33 +42,11 @@ from matchmaking.models import (
     Organization,
     User,
 )
+from matchmaking.services.common import clean_id, clean_text, require_user
 
 MAX_MESSAGE_LENGTH = 4000
 MAX_NOTE_LENGTH = 2000
 S = IntroductionState
-
-
-def _require_user(user: Any) -> None:
-    if user is None or not getattr(user, "is_authenticated", False):
-        raise PermissionDenied(_("You must be signed in."))
-
-
-def _text(value: Any, *, field: str, limit: int, required: bool) -> str:
-    text = "" if value is None else str(value).strip()
-    if required and not text:
-        raise ValidationError({field: ValidationError(_("This field is required."), code="required")})
-    if len(text) > limit:
-        raise ValidationError(
-            {field: ValidationError(_("At most %(limit)d characters."), code="max_length", params={"limit": limit})}
-        )
-    return text
-
-
-def _int(value: Any, field: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError({field: ValidationError(_("Expected an id."), code="invalid")}) from exc
 
 
 def _record(request: IntroductionRequest, actor: Any, from_state: str, note: str = "") -> IntroductionEvent:
@@ -106,8 +84,8 @@ def request_introduction(
     anonymous: bool = False,
 ) -> IntroductionRequest:
     """Ask to be introduced to `target` on behalf of `requester` (an organization the user acts for)."""
-    _require_user(user)
-    requester_pk, target_pk = _int(requester_id, "requester"), _int(target_id, "target")
+    require_user(user)
+    requester_pk, target_pk = clean_id(requester_id, "requester"), clean_id(target_id, "target")
     if not funnel_access.is_member_of(user, requester_pk):
         raise PermissionDenied(_("You may only request introductions for your own organization."))
     target = access.access_organization(user, target_pk)  # 404 when not visible to the user
@@ -115,11 +93,11 @@ def request_introduction(
         raise ValidationError({"target": ValidationError(_("An organization cannot ask to meet itself."))})
     if purpose not in IntroductionPurpose.values:
         raise ValidationError({"purpose": ValidationError(_("Choose one of the listed purposes."), code="invalid")})
-    text = _text(message, field="message", limit=MAX_MESSAGE_LENGTH, required=True)
+    text = clean_text(message, field="message", limit=MAX_MESSAGE_LENGTH, required=True)
     opportunity = None
     if opportunity_id not in (None, ""):
         opportunity = Opportunity.objects.filter(
-            pk=_int(opportunity_id, "opportunity"), organization_id__in=[requester_pk, target.pk]
+            pk=clean_id(opportunity_id, "opportunity"), organization_id__in=[requester_pk, target.pk]
         ).first()
         if opportunity is None:
             raise ValidationError(
@@ -180,7 +158,7 @@ def request_introduction(
 
 
 def _broker_request(user: Any, request_id: Any) -> IntroductionRequest:
-    _require_user(user)
+    require_user(user)
     request = funnel_access.access_introduction(user, request_id)
     if not funnel_access.can_broker(user, request):
         raise PermissionDenied(_("Only a broker of the clusters involved may do this."))
@@ -193,7 +171,7 @@ def approve(user: Any, request_id: Any, *, note: Any = "") -> IntroductionReques
         request = _broker_request(user, request_id)
         if request.state != S.PENDING_BROKER:
             raise ValidationError(_("This request is not waiting for a broker."), code="invalid_state")
-        text = _text(note, field="note", limit=MAX_NOTE_LENGTH, required=False)
+        text = clean_text(note, field="note", limit=MAX_NOTE_LENGTH, required=False)
         request.state, request.broker = S.PENDING_TARGET, user
         if text:
             request.broker_note = text
@@ -209,7 +187,7 @@ def annotate(user: Any, request_id: Any, *, note: Any) -> IntroductionRequest:
     """A broker adds a note (kept on the request, shown to the target once forwarded)."""
     with transaction.atomic():
         request = _broker_request(user, request_id)
-        text = _text(note, field="note", limit=MAX_NOTE_LENGTH, required=True)
+        text = clean_text(note, field="note", limit=MAX_NOTE_LENGTH, required=True)
         request.broker_note = f"{request.broker_note}\n{text}".strip() if request.broker_note else text
         request.broker = request.broker or user
         request.save(update_fields=["broker_note", "broker"])
@@ -224,7 +202,7 @@ def broker_decline(user: Any, request_id: Any, *, reason: Any) -> IntroductionRe
         request = _broker_request(user, request_id)
         if request.state != S.PENDING_BROKER:
             raise ValidationError(_("This request is not waiting for a broker."), code="invalid_state")
-        text = _text(reason, field="reason", limit=MAX_NOTE_LENGTH, required=True)
+        text = clean_text(reason, field="reason", limit=MAX_NOTE_LENGTH, required=True)
         request.state, request.broker, request.decline_reason = S.BROKER_DECLINED, user, text
         request.decided_at = timezone.now()
         request.save(update_fields=["state", "broker", "decline_reason", "decided_at"])
@@ -236,7 +214,7 @@ def broker_decline(user: Any, request_id: Any, *, reason: Any) -> IntroductionRe
 
 
 def _target_request(user: Any, request_id: Any) -> IntroductionRequest:
-    _require_user(user)
+    require_user(user)
     request = funnel_access.access_introduction(user, request_id)
     if not funnel_access.is_member_of(user, request.target_id):
         raise PermissionDenied(_("Only the people of the requested organization may answer."))
@@ -252,7 +230,7 @@ def accept(user: Any, request_id: Any, *, note: Any = "") -> IntroductionRequest
 
     with transaction.atomic():
         request = _target_request(user, request_id)
-        text = _text(note, field="note", limit=MAX_NOTE_LENGTH, required=False)
+        text = clean_text(note, field="note", limit=MAX_NOTE_LENGTH, required=False)
         request.state, request.decided_at = S.ACCEPTED, timezone.now()
         # Same transaction: an accepted request always has its conversation (and vice versa).
         conversation = messaging_services.open_direct_conversation(
@@ -271,7 +249,7 @@ def accept(user: Any, request_id: Any, *, note: Any = "") -> IntroductionRequest
 def decline(user: Any, request_id: Any, *, reason: Any) -> IntroductionRequest:
     with transaction.atomic():
         request = _target_request(user, request_id)
-        text = _text(reason, field="reason", limit=MAX_NOTE_LENGTH, required=True)
+        text = clean_text(reason, field="reason", limit=MAX_NOTE_LENGTH, required=True)
         request.state, request.decline_reason, request.decided_at = S.DECLINED, text, timezone.now()
         request.save(update_fields=["state", "decline_reason", "decided_at"])
         _record(request, user, S.PENDING_TARGET, text)
@@ -282,7 +260,7 @@ def decline(user: Any, request_id: Any, *, reason: Any) -> IntroductionRequest:
 
 
 def withdraw(user: Any, request_id: Any) -> IntroductionRequest:
-    _require_user(user)
+    require_user(user)
     with transaction.atomic():
         request = funnel_access.access_introduction(user, request_id)
         if not funnel_access.is_member_of(user, request.requester_id):

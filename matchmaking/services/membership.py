@@ -23,7 +23,8 @@ from matchmaking.models import (
     Organization,
     ProfileStatus,
 )
-from matchmaking.services.organizations import _require_user, _validate_locked, mark_organizations_changed
+from matchmaking.services.common import require_user
+from matchmaking.services.organizations import _validate_locked, mark_organizations_changed
 
 MAX_NOTE_LENGTH = 5000
 
@@ -43,7 +44,7 @@ def apply_to_cluster(
     *, user: Any, organization: Organization, cluster: Cluster, fee_tier: str, motivation: str = ""
 ) -> Membership:
     """An owner or editor applies for membership of `cluster`; its staff decide later."""
-    _require_user(user)
+    require_user(user)
     if not access.can_edit_organization(user, organization):
         raise PermissionDenied(_("Only an owner or editor may apply on behalf of this organization."))
     if fee_tier not in FeeTier.values:
@@ -87,7 +88,7 @@ def decide_membership(*, user: Any, membership: Membership, admit: bool, board_n
     board reviewed it as part of the application, and an admitted member with
     an invisible profile would be a trap.
     """
-    _require_user(user)
+    require_user(user)
     if not access.can_decide_membership(user, membership):
         raise PermissionDenied(_("Only the staff of this cluster may decide on this application."))
     note = _clean_text(board_note, "board_note")
@@ -115,7 +116,7 @@ def decide_membership(*, user: Any, membership: Membership, admit: bool, board_n
 
 def lapse_membership(*, user: Any, membership: Membership, note: str = "") -> Membership:
     """Staff end an admitted membership (fees unpaid, resignation); the organization may re-apply later."""
-    _require_user(user)
+    require_user(user)
     if not access.can_decide_membership(user, membership):
         raise PermissionDenied(_("Only the staff of this cluster may end this membership."))
     note = _clean_text(note, "note")

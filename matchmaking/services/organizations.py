@@ -27,6 +27,7 @@ from matchmaking.models import (
     ProfileStatus,
     Theme,
 )
+from matchmaking.services.common import require_user
 from matchmaking.signals import organizations_changed
 
 # What a member may set on their profile, in the order files and forms list them.
@@ -56,11 +57,6 @@ ORGANIZATION_FIELDS = frozenset(PROFILE_FIELDS)
 IDENTIFIER_FIELDS = ("pic", "siren", "siret", "ice")
 OPPORTUNITY_FIELDS = frozenset({"kind", "title", "text", "trl", "tags", "expires_on"})
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
-
-
-def _require_user(user: Any) -> None:
-    if user is None or not getattr(user, "is_authenticated", False):
-        raise PermissionDenied(_("You must be signed in."))
 
 
 def _check_keys(data: Mapping[str, Any], allowed: frozenset[str]) -> None:
@@ -168,7 +164,7 @@ def mark_organizations_changed(organization_ids: Iterable[int], *, sender: Any =
 
 def create_organization(*, user: Any, data: Mapping[str, Any]) -> Organization:
     """Create an organization; the creator becomes its owner. The profile starts as a draft."""
-    _require_user(user)
+    require_user(user)
     _check_keys(data, ORGANIZATION_FIELDS)
     org = Organization()
     themes = _apply_organization_data(org, data)
@@ -184,7 +180,7 @@ def create_organization(*, user: Any, data: Mapping[str, Any]) -> Organization:
 
 def update_organization(*, user: Any, organization: Organization, data: Mapping[str, Any]) -> Organization:
     """Change profile fields. A validated profile stays validated: staff can still review it in the admin."""
-    _require_user(user)
+    require_user(user)
     if not access.can_edit_organization(user, organization):
         raise PermissionDenied(_("You may not edit this organization."))
     _check_keys(data, ORGANIZATION_FIELDS)
@@ -202,7 +198,7 @@ def update_organization(*, user: Any, organization: Organization, data: Mapping[
 
 def submit_profile(*, user: Any, organization: Organization) -> Organization:
     """Draft -> submitted: the owners ask staff to validate the profile."""
-    _require_user(user)
+    require_user(user)
     if not access.can_edit_organization(user, organization):
         raise PermissionDenied(_("You may not edit this organization."))
     with transaction.atomic():
@@ -230,7 +226,7 @@ def _validate_locked(org: Organization, user: Any) -> None:
 
 def validate_profile(*, user: Any, organization: Organization) -> Organization:
     """Staff of a cluster where the organization has a membership validate a submitted profile."""
-    _require_user(user)
+    require_user(user)
     if not access.can_staff_organization(user, organization):
         raise PermissionDenied(_("Only the staff of one of this organization's clusters may validate it."))
     with transaction.atomic():
@@ -247,7 +243,7 @@ def save_opportunity(
     *, user: Any, organization: Organization, data: Mapping[str, Any], opportunity: Opportunity | None = None
 ) -> Opportunity:
     """Create (opportunity=None) or update one offer/need of the organization."""
-    _require_user(user)
+    require_user(user)
     if not access.can_edit_organization(user, organization):
         raise PermissionDenied(_("You may not edit this organization."))
     if opportunity is not None and opportunity.organization_id != organization.pk:
@@ -272,7 +268,7 @@ def save_opportunity(
 
 
 def delete_opportunity(*, user: Any, opportunity: Opportunity) -> None:
-    _require_user(user)
+    require_user(user)
     if not access.can_edit_organization(user, opportunity.organization):
         raise PermissionDenied(_("You may not edit this organization."))
     with transaction.atomic():
@@ -283,7 +279,7 @@ def delete_opportunity(*, user: Any, opportunity: Opportunity) -> None:
 
 def delete_organization(*, user: Any, organization: Organization) -> None:
     """Owners (or superusers) delete an organization with its offers, memberships and invitations."""
-    _require_user(user)
+    require_user(user)
     if not access.can_delete_organization(user, organization):
         raise PermissionDenied(_("Only an owner may delete this organization."))
     with transaction.atomic():

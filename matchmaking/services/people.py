@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from matchmaking import access, emails
 from matchmaking.models import Invitation, Organization, OrganizationMember, OrganizationRole
-from matchmaking.services.organizations import _require_user
+from matchmaking.services.common import require_user
 
 INVITATION_VALIDITY = timedelta(days=14)
 
@@ -32,7 +32,7 @@ def _check_role(role: Any) -> str:
 
 def invite_member(*, user: Any, organization: Organization, email: str, role: str) -> Invitation:
     """An owner invites a person by email; an open invitation to the same address is renewed, not duplicated."""
-    _require_user(user)
+    require_user(user)
     if not access.can_manage_members(user, organization):
         raise PermissionDenied(_("Only an owner may invite people."))
     role = _check_role(role)
@@ -64,7 +64,7 @@ def invite_member(*, user: Any, organization: Organization, email: str, role: st
 
 def accept_invitation(*, user: Any, token: str) -> OrganizationMember:
     """The invited person joins; their *verified* email must be the invited address."""
-    _require_user(user)
+    require_user(user)
     if not isinstance(token, str) or not token or len(token) > 64:
         raise ValidationError(_("This invitation link is not valid."), code="invalid_token")
     from allauth.account.models import EmailAddress
@@ -106,7 +106,7 @@ def _owners_after(organization_id: int, member_id: int, new_role: str | None) ->
 
 
 def change_member_role(*, user: Any, member: OrganizationMember, role: str) -> OrganizationMember:
-    _require_user(user)
+    require_user(user)
     if not access.can_manage_members(user, member.organization):
         raise PermissionDenied(_("Only an owner may change roles."))
     role = _check_role(role)
@@ -120,7 +120,7 @@ def change_member_role(*, user: Any, member: OrganizationMember, role: str) -> O
 
 def remove_member(*, user: Any, member: OrganizationMember) -> None:
     """Owners remove anyone; anyone may leave. The last owner can do neither."""
-    _require_user(user)
+    require_user(user)
     if member.user_id != user.pk and not access.can_manage_members(user, member.organization):
         raise PermissionDenied(_("Only an owner may remove people."))
     with transaction.atomic():

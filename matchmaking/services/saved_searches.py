@@ -27,7 +27,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import QueryDict
 from django.utils import timezone
@@ -35,17 +35,13 @@ from django.utils.translation import gettext as _
 
 from matchmaking import funnel_access, funnel_effects
 from matchmaking.models import Organization, SavedSearch, SavedSearchHit, User
+from matchmaking.services.common import require_user
 
 logger = logging.getLogger(__name__)
 
 MAX_SAVED_SEARCHES = 50
 # Query-string keys that describe *what* is searched (page, cursor, sort and size do not).
 IGNORED_KEYS = frozenset({"page", "cursor", "sort", "size", "csrfmiddlewaretoken", "name", "format"})
-
-
-def _require_user(user: Any) -> None:
-    if user is None or not getattr(user, "is_authenticated", False):
-        raise PermissionDenied(_("You must be signed in."))
 
 
 def _params(query: str, filters: dict[str, Any]) -> QueryDict:
@@ -70,7 +66,7 @@ def parse(query: str, filters: dict[str, Any]) -> tuple[str, Any]:
 
 
 def create(user: Any, *, name: Any, query: Any = "", filters: Any = None) -> SavedSearch:
-    _require_user(user)
+    require_user(user)
     filters = filters or {}
     if not isinstance(filters, dict):
         raise ValidationError({"filters": ValidationError(_("Expected an object."), code="invalid")})
