@@ -215,6 +215,14 @@ def can_staff_organization(user: Any, org: Organization) -> bool:
 # --- Memberships ---------------------------------------------------------------
 
 
+def visible_memberships(user: Any) -> QuerySet[Membership]:
+    """Memberships of the user's organizations, and every membership in the clusters they are staff of."""
+    if user.is_superuser:
+        return Membership.objects.all()
+    own = OrganizationMember.objects.filter(user_id=user.pk).values("organization_id")
+    return Membership.objects.filter(Q(organization_id__in=own) | Q(cluster_id__in=staff_cluster_ids(user)))
+
+
 def can_decide_membership(user: Any, membership: Membership) -> bool:
     return _is_superuser(user) or is_cluster_staff(user, membership.cluster_id)
 

@@ -15,7 +15,7 @@ from typing import Any, cast
 from allauth.account.utils import has_verified_email
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib.auth import authenticate
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -43,7 +43,6 @@ from matchmaking.models import (
     MembershipStatus,
     Opportunity,
     Organization,
-    OrganizationMember,
     User,
 )
 from matchmaking.services import calls as call_services
@@ -333,14 +332,6 @@ class OpportunityViewSet(mixins.ListModelMixin, ApiViewSet):
 # --- Memberships -----------------------------------------------------------------
 
 
-def visible_memberships(user: Any) -> QuerySet[Membership]:
-    """Memberships of the user's organizations, and every membership in the clusters they are staff of."""
-    if user.is_superuser:
-        return Membership.objects.all()
-    own = OrganizationMember.objects.filter(user_id=user.pk).values("organization_id")
-    return Membership.objects.filter(Q(organization_id__in=own) | Q(cluster_id__in=access.staff_cluster_ids(user)))
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="Memberships of your organizations, and (staff) of your clusters",
@@ -362,7 +353,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
         if self.for_schema:
             return Membership.objects.none()
         filters = validated(s.MembershipFilterSerializer, self.request.query_params)
-        memberships = visible_memberships(self.request.user)
+        memberships = access.visible_memberships(self.request.user)
         if "status" in filters:
             memberships = memberships.filter(status=filters["status"])
         if "cluster" in filters:
@@ -374,7 +365,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     def get_object(self) -> Membership:
         try:
             return (
-                visible_memberships(self.request.user)
+                access.visible_memberships(self.request.user)
                 .select_related("organization", "cluster")
                 .get(pk=self.object_id())
             )
