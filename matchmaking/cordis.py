@@ -23,7 +23,7 @@ import json
 import logging
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -280,6 +280,20 @@ def read_h2020(
     return batch
 
 
+def _horizon_project(reference: str, source: Mapping[str, Any], *, part: str, start: str, end: str) -> ProjectRecord:
+    """A Horizon Europe project from the CSV export or the JSON compilation; they name three columns differently."""
+    return ProjectRecord(
+        framework=HORIZON,
+        reference=reference,
+        acronym=_text(source.get("acronym"), _ACRONYM_MAX),
+        title=_text(source.get("title"), _TITLE_MAX),
+        programme_part=_text(source.get(part), _PART_MAX),
+        start_date=parse_date(source.get(start)),
+        end_date=parse_date(source.get(end)),
+        total_cost=parse_amount(source.get("totalCost")),
+    )
+
+
 def read_horizon_europe_export(directory: Path | str, *, limit: int | None = None) -> CordisBatch:
     """The Horizon Europe export: `organization.csv` (required) and `project.csv` (optional)."""
     directory = Path(directory)
@@ -296,18 +310,7 @@ def read_horizon_europe_export(directory: Path | str, *, limit: int | None = Non
             if not reference:
                 batch.skipped += 1
                 continue
-            batch.add_project(
-                ProjectRecord(
-                    framework=HORIZON,
-                    reference=reference,
-                    acronym=_text(row.get("acronym"), _ACRONYM_MAX),
-                    title=_text(row.get("title"), _TITLE_MAX),
-                    programme_part=_text(row.get("legalBasis"), _PART_MAX),
-                    start_date=parse_date(row.get("startDate")),
-                    end_date=parse_date(row.get("endDate")),
-                    total_cost=parse_amount(row.get("totalCost")),
-                )
-            )
+            batch.add_project(_horizon_project(reference, row, part="legalBasis", start="startDate", end="endDate"))
     for index, row in enumerate(read_csv(organizations, limit=limit)):
         if index == 0:
             _require_columns(row, ("projectID", "organisationID", "name", "role", "country"), organizations)
@@ -348,18 +351,7 @@ def read_horizon_europe_nz(path: Path | str, *, limit: int | None = None) -> Cor
         if not reference:
             batch.skipped += 1
             continue
-        batch.add_project(
-            ProjectRecord(
-                framework=HORIZON,
-                reference=reference,
-                acronym=_text(project.get("acronym"), _ACRONYM_MAX),
-                title=_text(project.get("title"), _TITLE_MAX),
-                programme_part=_text(project.get("clusterCode"), _PART_MAX),
-                start_date=parse_date(project.get("start")),
-                end_date=parse_date(project.get("end")),
-                total_cost=parse_amount(project.get("totalCost")),
-            )
-        )
+        batch.add_project(_horizon_project(reference, project, part="clusterCode", start="start", end="end"))
         for organisation in project.get("organisations") or []:
             pic = normalize_pic(organisation.get("id"))
             if not pic:
