@@ -73,6 +73,20 @@ def notify(user: User, kind: str, payload: dict[str, Any]) -> None:
         logger.exception("live notification %s to user %s failed", kind, user.pk)
 
 
+def _send(messages: list[EmailMessage], kind: str | None = None) -> int:
+    """Send over one connection; a mail failure is logged, not raised (the change it reports is committed)."""
+    if not messages:
+        return 0
+    try:
+        return get_connection().send_messages(messages) or 0
+    except Exception:
+        if kind is None:
+            logger.exception("funnel emails failed")
+        else:
+            logger.exception("funnel emails (%s) failed", kind)
+        return 0
+
+
 def announce(
     users: Iterable[User],
     kind: str,
@@ -92,13 +106,7 @@ def announce(
             if email_for is not None and user.email:
                 subject, body = email_for(user)
                 messages.append(EmailMessage(f"{prefix}{subject}", body, settings.DEFAULT_FROM_EMAIL, [user.email]))
-    if not messages:
-        return 0
-    try:
-        return get_connection().send_messages(messages) or 0
-    except Exception:
-        logger.exception("funnel emails (%s) failed", kind)
-        return 0
+    return _send(messages, kind)
 
 
 def send_emails(users: Iterable[User], email_for: Callable[[User], tuple[str, str]]) -> int:
@@ -111,10 +119,4 @@ def send_emails(users: Iterable[User], email_for: Callable[[User], tuple[str, st
         with translation.override(language_of(user)):
             subject, body = email_for(user)
         messages.append(EmailMessage(f"{prefix}{subject}", body, settings.DEFAULT_FROM_EMAIL, [user.email]))
-    if not messages:
-        return 0
-    try:
-        return get_connection().send_messages(messages) or 0
-    except Exception:
-        logger.exception("funnel emails failed")
-        return 0
+    return _send(messages)
