@@ -21,12 +21,8 @@ from matchmaking.models import (
     Cluster,
     ClusterAgreement,
     ClusterStaff,
-    FeeTier,
-    Membership,
     MembershipStatus,
     Organization,
-    OrganizationKind,
-    OrganizationMember,
     OrganizationRole,
     ProfileStatus,
     StaffRole,
@@ -34,7 +30,7 @@ from matchmaking.models import (
     Visibility,
 )
 from matchmaking.taxonomy import ensure_taxonomy
-from tests.fixtures import people
+from tests.fixtures import people as shared
 from tests.fixtures.people import PASSWORD
 
 
@@ -46,7 +42,7 @@ def _isolated_search_index(settings: Any) -> None:
 
 @pytest.fixture
 def make_user(db: Any) -> Callable[..., User]:
-    return people.make_user
+    return shared.make_user
 
 
 def make_org(
@@ -58,16 +54,8 @@ def make_org(
     visibility: str = Visibility.PARTNERS,
     **fields: Any,
 ) -> Organization:
-    fields.setdefault("kind", OrganizationKind.SME)
-    fields.setdefault("country", "MA")
-    org = Organization.objects.create(
-        legal_name=name, profile_status=status, visibility=visibility, description_fr=f"{name} : démo.", **fields
-    )
-    for user, role in (people or {}).items():
-        OrganizationMember.objects.create(user=user, organization=org, role=role)
-    for cluster, membership_status in (memberships or {}).items():
-        Membership.objects.create(organization=org, cluster=cluster, status=membership_status, fee_tier=FeeTier.SME)
-    return org
+    fields.setdefault("description_fr", f"{name} : démo.")
+    return shared.make_org(name, people=people, memberships=memberships, status=status, visibility=visibility, **fields)
 
 
 @dataclass
