@@ -268,29 +268,15 @@ def _sync_conversation(consortium: Consortium) -> None:
 
 def partner_rows(consortium: Consortium) -> Iterable[list[str]]:
     yield [_("Name"), _("Acronym"), _("Country"), _("Kind"), _("PIC"), _("Role"), _("Status")]
-    coordinator = consortium.coordinator
-    yield [
-        coordinator.legal_name,
-        coordinator.acronym,
-        coordinator.country,
-        str(coordinator.get_kind_display()),
-        coordinator.pic or "",
-        _("Coordinator"),
-        _("Coordinator"),
-    ]
+    yield _partner_row(consortium.coordinator, _("Coordinator"), _("Coordinator"))
     for partner in consortium.partners.exclude(state__in=[PartnerState.LEFT, PartnerState.DECLINED]).select_related(
         "organization"
     ):
-        org = partner.organization
-        yield [
-            org.legal_name,
-            org.acronym,
-            org.country,
-            str(org.get_kind_display()),
-            org.pic or "",
-            partner.role_title,
-            str(partner.get_state_display()),
-        ]
+        yield _partner_row(partner.organization, partner.role_title, str(partner.get_state_display()))
+
+
+def _partner_row(org: Organization, role: str, status: str) -> list[str]:
+    return [org.legal_name, org.acronym, org.country, str(org.get_kind_display()), org.pic or "", role, status]
 
 
 def _csv_cell(value: str) -> str:
