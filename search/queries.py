@@ -31,6 +31,7 @@ from elasticsearch import ApiError, TransportError
 from elasticsearch import ConnectionError as ESConnectionError
 
 from matchmaking import access
+from matchmaking.countries import COUNTRY_NAMES
 from matchmaking.models import Cluster, OpportunityKind, OrganizationKind, Programme, SizeBand, Theme
 from search import documents
 from search.client import LocalNodeNotRunning, get_client
@@ -145,22 +146,6 @@ FACETS: dict[str, FacetSpec] = {
 }
 SORTS = ("relevance", "name", "updated")
 
-COUNTRY_NAMES = {
-    "MA": gettext_lazy("Morocco"),
-    "FR": gettext_lazy("France"),
-    "TN": gettext_lazy("Tunisia"),
-    "DZ": gettext_lazy("Algeria"),
-    "SN": gettext_lazy("Senegal"),
-    "CI": gettext_lazy("Côte d'Ivoire"),
-    "BE": gettext_lazy("Belgium"),
-    "DE": gettext_lazy("Germany"),
-    "ES": gettext_lazy("Spain"),
-    "IT": gettext_lazy("Italy"),
-    "PT": gettext_lazy("Portugal"),
-    "NL": gettext_lazy("Netherlands"),
-    "GB": gettext_lazy("United Kingdom"),
-    "CH": gettext_lazy("Switzerland"),
-}
 LANGUAGE_NAMES = {
     "fr": gettext_lazy("French"),
     "en": gettext_lazy("English"),
