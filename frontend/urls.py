@@ -1,11 +1,8 @@
 """Server-rendered pages: each area of the site adds its own urls module here."""
 
-from django.urls import URLPattern, URLResolver, include, path, register_converter
+from django.urls import URLPattern, URLResolver, include, path
 
-from frontend.converters import IdConverter
 from frontend.views import calls, clusters, home, members, organizations, search, staff
-
-register_converter(IdConverter, "id")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", home.home, name="home"),

@@ -8,7 +8,7 @@ app_name = "messaging"
 
 urlpatterns: list[URLPattern] = [
     path("", views.inbox, name="inbox"),
-    path("<int:pk>/", views.conversation, name="conversation"),
+    path("<id:pk>/", views.conversation, name="conversation"),
     path("new/", views.brokered_new, name="brokered_new"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),

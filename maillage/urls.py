@@ -2,8 +2,13 @@
 
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from maillage.converters import IdConverter
+
+# Before any include(): every URLconf below may use <id:...>.
+register_converter(IdConverter, "id")
 
 api_patterns: list[URLPattern | URLResolver] = [
     path("", include("matchmaking.api.urls")),

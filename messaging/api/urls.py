@@ -8,14 +8,14 @@ app_name = "messaging-api"
 
 urlpatterns: list[URLPattern] = [
     path("conversations/", views.ConversationListView.as_view(), name="conversations"),
-    path("conversations/<int:conversation_id>/", views.ConversationDetailView.as_view(), name="conversation"),
-    path("conversations/<int:conversation_id>/messages/", views.MessageListView.as_view(), name="messages"),
+    path("conversations/<id:conversation_id>/", views.ConversationDetailView.as_view(), name="conversation"),
+    path("conversations/<id:conversation_id>/messages/", views.MessageListView.as_view(), name="messages"),
     path(
-        "conversations/<int:conversation_id>/messages/<int:message_id>/",
+        "conversations/<id:conversation_id>/messages/<id:message_id>/",
         views.MessageDetailView.as_view(),
         name="message",
     ),
-    path("conversations/<int:conversation_id>/read/", views.MarkReadView.as_view(), name="read"),
+    path("conversations/<id:conversation_id>/read/", views.MarkReadView.as_view(), name="read"),
     path("unread/", views.UnreadView.as_view(), name="unread"),
     path("notifications/", views.NotificationListView.as_view(), name="notifications"),
     path("notifications/read/", views.MarkNotificationsReadView.as_view(), name="notifications-read"),

@@ -1,4 +1,4 @@
-"""URL converters for pages.
+"""URL converters shared by every URLconf (pages and API); registered in maillage/urls.py.
 
 Django's `int` converter accepts any number of digits; an id beyond the
 database's 64-bit integers then fails inside the query (OverflowError on
