@@ -14,12 +14,13 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
-from matchmaking.models import Invitation, Membership, OrganizationMember, OrganizationRole, User
+from matchmaking.models import ClusterStaff, Invitation, Membership, OrganizationMember, OrganizationRole, User
 
 logger = logging.getLogger(__name__)
 
 # Name of the page that accepts an invitation (built by the pages engineer).
 INVITATION_URL_NAME = "invitation_accept"
+APPLICATION_URL_NAME = "staff_membership"
 
 
 def _site_url() -> str:
@@ -85,6 +86,36 @@ def send_membership_decision(membership_id: int) -> int:
         }
         sent += _send_safely("membership_decision", context, member.user.email, _language(member.user))
     logger.info("membership %s decision emailed to %d people", membership_id, sent)
+    return sent
+
+
+def application_review_url(membership: Membership, language: str) -> str:
+    with translation.override(language):
+        try:
+            path = reverse(APPLICATION_URL_NAME, kwargs={"pk": membership.pk})
+        except NoReverseMatch:
+            path = f"/{language}/staff/applications/{membership.pk}/"
+    return f"{_site_url()}{path}"
+
+
+def send_application_received(membership_id: int) -> int:
+    """Tell the cluster's staff that an application waits in their admission queue."""
+    membership = Membership.objects.select_related("organization", "cluster").filter(pk=membership_id).first()
+    if membership is None or membership.status != "applied":
+        return 0
+    staff = ClusterStaff.objects.filter(cluster_id=membership.cluster_id, user__is_active=True).select_related("user")
+    sent = 0
+    for member in staff.order_by("pk"):
+        language = _language(member.user)
+        context = {
+            "membership": membership,
+            "organization": membership.organization,
+            "cluster": membership.cluster,
+            "user": member.user,
+            "review_url": application_review_url(membership, language),
+            "site_url": _site_url(),
+        }
+        sent += _send_safely("application_received", context, member.user.email, language)
     return sent
 
 

@@ -78,6 +78,8 @@ def apply_to_cluster(
             raise ValidationError(_("An application to this cluster is already pending."), code="duplicate") from exc
         # Staff of the cluster now see the organization: its index scope changed.
         mark_organizations_changed([organization.pk])
+        membership_id = membership.pk
+        transaction.on_commit(lambda: emails.send_application_received(membership_id))
     return membership
 
 

@@ -152,3 +152,28 @@ def test_a_failing_mail_server_does_not_undo_or_break_the_decision(
         services.decide_membership(user=world.users["mnc_broker"], membership=application, admit=True, board_note="")
     application.refresh_from_db()
     assert application.status == MembershipStatus.ADMITTED
+
+
+def test_a_new_application_is_emailed_to_the_clusters_staff(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    # given an organization that is not yet a member of MNC
+    founder = world.users["outsider"]
+    org = org_services.create_organization(
+        user=founder, data={"legal_name": "Nova & Fils", "kind": "startup", "country": "MA"}
+    )
+    mnc_staff = set(world.clusters["mnc"].staff.values_list("user__email", flat=True))
+    assert mnc_staff
+
+    # when it applies to MNC
+    with django_capture_on_commit_callbacks(execute=True):
+        membership = services.apply_to_cluster(
+            user=founder, organization=org, cluster=world.clusters["mnc"], fee_tier="startup", motivation="Grandir"
+        )
+
+    # then every MNC staff member, and nobody else, is told, with the motivation and a link to the review page
+    assert {message.to[0] for message in mail.outbox} == mnc_staff
+    message = mail.outbox[0]
+    assert "Nova & Fils" in message.subject
+    assert "Grandir" in message.body
+    assert f"/staff/applications/{membership.pk}/" in message.body
