@@ -23,7 +23,10 @@
 
 Indices live under their own prefix (maillage-bench) on the project's node
 (or ELASTICSEARCH_URL) and are deleted at the end, as is the bench database
-(BENCH_KEEP=1 keeps both). The report is printed and saved to
+(BENCH_KEEP=1 keeps both). For iteration, `--quick` (or BENCH_QUICK=1) reuses
+the database and index a BENCH_KEEP=1 run left behind and only times the
+queries (service and HTTP; BENCH_ONLY=service,http,rebuild,postgres picks
+phases); the default run is always the full one. The report is printed and saved to
 var/bench/bench-search.txt. `make bench` starts PostgreSQL when it is
 installed but down (see .ci/services.sh).
 """
@@ -61,6 +64,7 @@ LOAD_CHUNK = 5000
 TRACK_RECORD_SHARE = 20  # one organization in 20 gets a real CORDIS PIC
 PAGE_SIZE = 20
 WARM_UP = 3  # untimed requests per HTTP client first: connection, workers' imports and caches
+CONTEXT_FILE = OUT_DIR / "bench-context.json"  # what a BENCH_KEEP=1 run leaves for --quick runs
 
 AIMS = {"rebuild": 4000.0, "service_p95": 20.0, "http_p95": 60.0}
 
@@ -124,14 +128,17 @@ def _with_database(url: str, name: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
 
 
-def prepare_database(report: Report) -> tuple[str, str | None]:
-    """(DATABASE_URL for the bench, PostgreSQL URL or None). Recreates the throwaway database."""
+def prepare_database(report: Report, reuse: bool = False) -> tuple[str, str | None]:
+    """(DATABASE_URL for the bench, PostgreSQL URL or None). Recreates the throwaway database unless `reuse`."""
     url = _postgres_url()
     if url is not None:
         import psycopg
 
         base = urllib.parse.urlsplit(url).path.lstrip("/") or "maillage"
         bench_name = f"{base}_bench"
+        if reuse:
+            bench_url = _with_database(url, bench_name)
+            return bench_url, bench_url
         try:
             with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{bench_name}" WITH (FORCE)')
@@ -796,6 +803,12 @@ def _row(label: str, p50: float, p95: float, aim: str = "", extra: str = "") -> 
 
 
 def main() -> int:
+    quick = "--quick" in sys.argv or os.environ.get("BENCH_QUICK") == "1"
+    if quick and not CONTEXT_FILE.exists():
+        print("--quick needs a previous run with BENCH_KEEP=1 (database and index kept); running in full.")
+        quick = False
+    default_phases = "service,http" if quick else "rebuild,service,http,postgres"
+    phases = set(os.environ.get("BENCH_ONLY", default_phases).split(","))
     report = Report()
     report(f"Maillage search benchmark - {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
     report(
@@ -803,7 +816,9 @@ def main() -> int:
         f"load average {os.getloadavg()[0]:.1f} (other work on the machine skews the figures)"
     )
 
-    database_url, pg_url = prepare_database(report)
+    if quick:
+        report("QUICK RUN (--quick): database and index of a previous BENCH_KEEP=1 run reused; not the full figures")
+    database_url, pg_url = prepare_database(report, reuse=quick)
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -824,38 +839,44 @@ def main() -> int:
     ensure_search()
     call_command("migrate", verbosity=0, interactive=False)
 
-    keep = os.environ.get("BENCH_KEEP") == "1"
+    keep = quick or os.environ.get("BENCH_KEEP") == "1"
+    rate = float("nan")
+    service = http = Latencies("not run")
     try:
-        ctx = load_organizations(report, N_ORGS)
+        if quick:
+            ctx = json.loads(CONTEXT_FILE.read_text(encoding="utf-8"))
+        else:
+            CONTEXT_FILE.unlink(missing_ok=True)
+            ctx = load_organizations(report, N_ORGS)
+            if keep:
+                CONTEXT_FILE.write_text(json.dumps(ctx), encoding="utf-8")
         queries = query_mix(ctx["names"], random.Random(SEED))
 
-        ensure_search()
-        rebuild = run_rebuild(env)
-        rate = rebuild["indexed"] / rebuild["seconds"] if rebuild["seconds"] else 0.0
-        report()
-        report("Index rebuild (search.lifecycle.Rebuilder, child process)")
-        report(
-            f"  {rebuild['indexed']:,} documents in {rebuild['seconds']:.1f}s: {rate:,.0f} docs/s "
-            f"(aim >= {AIMS['rebuild']:,.0f}); {rebuild['count']:,} in the index, {rebuild['errors']} errors"
-        )
-        report(f"  peak RSS of the rebuild process: {rebuild['max_rss_kb'] / 1024:,.0f} MB")
+        if "rebuild" in phases:
+            ensure_search()
+            rebuild = run_rebuild(env)
+            rate = rebuild["indexed"] / rebuild["seconds"] if rebuild["seconds"] else 0.0
+            report()
+            report("Index rebuild (search.lifecycle.Rebuilder, child process)")
+            report(
+                f"  {rebuild['indexed']:,} documents in {rebuild['seconds']:.1f}s: {rate:,.0f} docs/s "
+                f"(aim >= {AIMS['rebuild']:,.0f}); {rebuild['count']:,} in the index, {rebuild['errors']} errors"
+            )
+            report(f"  peak RSS of the rebuild process: {rebuild['max_rss_kb'] / 1024:,.0f} MB")
 
         ensure_search()
-        service = run_service(queries, ctx["viewer_id"])
-        http = run_http(queries, ctx["token"], env)
         report()
         report(f"Query latency, {N_QUERIES} queries with facets (FR/EN, typos, names, filters, geo), {N_ORGS:,} docs")
-        report(_row(service.label, service.p50, service.p95, f"(aim p95 <= {AIMS['service_p95']:.0f})", service.note))
-        report(
-            _row(
-                http.label,
-                http.p50,
-                http.p95,
-                f"(aim p95 <= {AIMS['http_p95']:.0f})",
-                http.note,
-            )
-        )
-        if pg_url:
+        if "service" in phases:
+            service = run_service(queries, ctx["viewer_id"])
+            aim = f"(aim p95 <= {AIMS['service_p95']:.0f})"
+            report(_row(service.label, service.p50, service.p95, aim, service.note))
+        if "http" in phases:
+            http = run_http(queries, ctx["token"], env)
+            report(_row(http.label, http.p50, http.p95, f"(aim p95 <= {AIMS['http_p95']:.0f})", http.note))
+        if "postgres" not in phases:
+            pass
+        elif pg_url:
             ilike, fts, note = run_postgres(pg_url, queries, ctx)
             report(_row(ilike.label, ilike.p50, ilike.p95, "", ilike.note))
             report(_row(fts.label, fts.p50, fts.p95, "", fts.note))
@@ -873,6 +894,8 @@ def main() -> int:
             ("service p95", service.p95 <= AIMS["service_p95"]),
             ("HTTP p95", http.p95 <= AIMS["http_p95"]),
         ]
+        if quick:
+            checks = [(name, ok) for name, ok in checks if name.split()[0].lower() in phases]
         report()
         report("Aims: " + ", ".join(f"{name} {'met' if ok else 'MISSED'}" for name, ok in checks))
         report(f"Load average at the end: {os.getloadavg()[0]:.1f}")
