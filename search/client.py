@@ -109,7 +109,21 @@ def _build(config: _Config) -> Elasticsearch:
         if not Path(config.ca_certs).is_file():
             raise ImproperlyConfigured(f"ELASTICSEARCH_CA_CERTS={config.ca_certs!r} is not a readable file.")
         kwargs["ca_certs"] = config.ca_certs
+    kwargs["serializers"] = _fast_serializers()
     return Elasticsearch(config.url, **kwargs)  # type: ignore[arg-type]
+
+
+def _fast_serializers() -> dict[str, object]:
+    """orjson for request and response bodies: JSON encoding was a sixth of a rebuild's Python time."""
+    from elasticsearch.serializer import OrjsonSerializer
+
+    class CompatibilityModeOrjsonSerializer(OrjsonSerializer):
+        mimetype = "application/vnd.elasticsearch+json"
+
+    return {
+        OrjsonSerializer.mimetype: OrjsonSerializer(),
+        CompatibilityModeOrjsonSerializer.mimetype: CompatibilityModeOrjsonSerializer(),
+    }
 
 
 def get_client() -> Elasticsearch:
