@@ -338,25 +338,39 @@ class ThemeRow:
     label_en: str
 
 
+def _ids_filter(field: str, org_ids: list[int]) -> Q:
+    """`field IN ids`, or a range when the sorted ids are dense (rebuild chunks), filtered again in Python.
+
+    Binding 500 parameters client-side cost a tenth of a rebuild's Python time;
+    a range has two, and reads at most twice the rows.
+    """
+    if org_ids and org_ids == sorted(org_ids) and org_ids[-1] - org_ids[0] < 2 * len(org_ids):
+        return Q(**{f"{field}__gte": org_ids[0], f"{field}__lte": org_ids[-1]})
+    return Q(**{f"{field}__in": org_ids})
+
+
 def _opportunity_rows(org_ids: list[int]) -> dict[int, list[OpportunityRow]]:
     # Plain rows, not prefetch_related: model instances per offer cost more than the rest of a rebuild.
+    wanted = set(org_ids)
     rows: dict[int, list[OpportunityRow]] = defaultdict(list)
     for org_id, kind, title, text, trl, tags in (
-        Opportunity.objects.filter(organization_id__in=org_ids)
+        Opportunity.objects.filter(_ids_filter("organization_id", org_ids))
         .order_by("organization_id", "kind", "title", "pk")
         .values_list("organization_id", "kind", "title", "text", "trl", "tags")
     ):
-        rows[org_id].append(OpportunityRow(kind, title, text, trl, tags))
+        if org_id in wanted:
+            rows[org_id].append(OpportunityRow(kind, title, text, trl, tags))
     return rows
 
 
 def _theme_rows(org_ids: list[int], themes: dict[int, ThemeRow]) -> dict[int, list[ThemeRow]]:
     through = Organization.themes.through
+    wanted = set(org_ids)
     rows: dict[int, list[ThemeRow]] = defaultdict(list)
-    for org_id, theme_id in through.objects.filter(organization_id__in=org_ids).values_list(
+    for org_id, theme_id in through.objects.filter(_ids_filter("organization_id", org_ids)).values_list(
         "organization_id", "theme_id"
     ):
-        if theme_id in themes:
+        if theme_id in themes and org_id in wanted:
             rows[org_id].append(themes[theme_id])
     return rows
 
@@ -446,7 +460,8 @@ def organization_actions(organization_ids: Iterable[int], chunk_size: int = 500)
     themes = all_themes()
     for start in range(0, len(ids), chunk_size):
         chunk = ids[start : start + chunk_size]
-        orgs = list(Organization.objects.filter(pk__in=chunk))
+        wanted = set(chunk)
+        orgs = [org for org in Organization.objects.filter(_ids_filter("pk", chunk)) if org.pk in wanted]
         opportunities = _opportunity_rows(chunk)
         org_themes = _theme_rows(chunk, themes)
         projects = _track_records(orgs)
