@@ -31,7 +31,8 @@ demo: $(STAMP)
 	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
-	mkdir -p var
+	@# var/static: WhiteNoise warns on every request when STATIC_ROOT is missing.
+	mkdir -p var/static
 	@# Exit status 5 means "no tests collected" (e.g. a PYTEST_ARGS filter): not a failure.
 	$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
 		if [ $$status -eq 5 ]; then echo "pytest: no tests collected"; status=0; fi; exit $$status

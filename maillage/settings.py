@@ -209,6 +209,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
+# A website typed without a scheme ("example.ma") becomes https://, Django 6's default.
+FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # --- Static files ----------------------------------------------------------
 STATIC_URL = "static/"
