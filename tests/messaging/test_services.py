@@ -198,13 +198,16 @@ def test_notify_user_persists_then_broadcasts_after_commit(
 
 
 def test_demo_conversations_are_seeded_once(world: World) -> None:
-    from matchmaking.models import Cluster
+    from matchmaking.models import Cluster, IntroductionRequest
 
     Cluster.objects.create(code="images-reseaux", name="Images & Réseaux", country="FR")
     created = seed_conversations()
     assert created == 3 - 1  # no Images & Réseaux member with users: that script is skipped
     assert seed_conversations() == 0
-    demo = Conversation.objects.filter(opened_by_kind="demo")
+    # each one opened the way real ones are: by an accepted introduction
+    accepted = IntroductionRequest.objects.filter(state="accepted")
+    assert accepted.count() == 2
+    demo = Conversation.objects.filter(opened_by_kind="introduction", opened_by_id__in=accepted.values("pk"))
     assert demo.count() == 2
     assert Message.objects.filter(conversation__in=demo).count() == 4 + 2
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from matchmaking.demo import DEMO_COUNTS, generate_organizations
@@ -24,6 +25,7 @@ from matchmaking.models import (
     ClusterAgreement,
     ClusterStaff,
     FeeTier,
+    IntroductionRequest,
     LabelDecision,
     Membership,
     MembershipStatus,
@@ -162,18 +164,17 @@ class Command(BaseCommand):
             organizations_changed.send(sender=Organization, organization_ids=ids)
         if call_ids:
             calls_changed.send(sender=Call, call_ids=call_ids)
+        # The demo conversations were opened by the demo introductions: drop them with
+        # the organizations so that they are re-created, not left without participants.
+        from messaging.models import Conversation
+
+        introduction_ids = list(IntroductionRequest.objects.filter(requester_id__in=ids).values_list("pk", flat=True))
+        Conversation.objects.filter(opened_by_kind="introduction", opened_by_id__in=introduction_ids).delete()
         Organization.objects.filter(pk__in=ids).delete()
         Call.objects.filter(pk__in=call_ids).delete()
         User.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").delete()
         SharedResource.objects.filter(name__startswith="ImaginLab").delete()
         ProjectLabel.objects.filter(project_title__endswith="(fictif)").delete()
-        try:  # the demo conversations are keyed by their opener; drop them so they are re-created
-            from messaging.demo import DEMO_OPENER
-            from messaging.models import Conversation
-
-            Conversation.objects.filter(opened_by_kind=DEMO_OPENER).delete()
-        except ImportError:
-            pass
         self.stdout.write(f"Removed {len(ids)} demo organizations and {len(call_ids)} demo calls.")
 
     # --- load ----------------------------------------------------------------
@@ -278,7 +279,10 @@ class Command(BaseCommand):
             from messaging.demo import seed_conversations
         except ImportError:  # the messaging app is optional for the domain demo
             return
-        created = seed_conversations(stdout=self.stdout)
+        # The demo introductions go through the real funnel, which emails every state
+        # change: fictional people need no mail, and the console would drown the logins.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            created = seed_conversations(stdout=self.stdout)
         if created:
             self.stdout.write(f"{created} demo conversations created.")
 
