@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import transaction
 
-from matchmaking import access
+from matchmaking import access, funnel_access
 from matchmaking.models import (
     Cluster,
     ClusterStaff,
@@ -103,10 +103,12 @@ def _introduce(requester: Organization, target: Organization, opening: str) -> i
         message=opening,
     )
     if request.state == IntroductionState.PENDING_BROKER:
-        broker = ClusterStaff.objects.filter(cluster__memberships__organization__in=[requester, target]).filter(
-            cluster__brokered_introductions=True, cluster__memberships__status=MembershipStatus.ADMITTED
+        staff = (
+            ClusterStaff.objects.filter(cluster_id__in=funnel_access.brokering_cluster_ids(request))
+            .select_related("user")
+            .order_by("pk")
+            .first()
         )
-        staff = broker.select_related("user").order_by("pk").first()
         if staff is None:
             raise RuntimeError("a brokering cluster of the demo has no staff")
         introductions.approve(staff.user, request.pk, note="Demo: forwarded by the cluster's broker.")
