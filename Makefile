@@ -28,6 +28,8 @@ demo: $(STAMP)
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py serve --prepare-only
 	$(BIN)/python manage.py seed_demo
+	@# The index may hold documents of an earlier demo database (e.g. after `make clean`): rebuild from this one.
+	$(BIN)/python manage.py search_index rebuild
 	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
