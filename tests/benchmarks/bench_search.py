@@ -150,6 +150,8 @@ def prepare_database(report: Report, reuse: bool = False) -> tuple[str, str | No
             return bench_url, bench_url
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     path = OUT_DIR / "bench.sqlite3"
+    if reuse:  # --quick: the database a BENCH_KEEP=1 run left behind
+        return f"sqlite:///{path}", None
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     return f"sqlite:///{path}", None
