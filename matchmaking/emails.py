@@ -11,16 +11,12 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import translation
 
 from matchmaking.models import ClusterStaff, Invitation, Membership, OrganizationMember, OrganizationRole, User
 
 logger = logging.getLogger(__name__)
-
-# Name of the page that accepts an invitation (built by the pages engineer).
-INVITATION_URL_NAME = "invitation_accept"
-APPLICATION_URL_NAME = "staff_membership"
 
 
 def _site_url() -> str:
@@ -51,13 +47,10 @@ def _send_safely(template: str, context: dict[str, object], to: str, language: s
     return True
 
 
-def invitation_accept_url(invitation: Invitation, language: str) -> str:
+def _page_url(name: str, language: str, **kwargs: object) -> str:
+    """Absolute URL of a page in the recipient's language (pages live under /fr/ and /en/)."""
     with translation.override(language):
-        try:
-            path = reverse(INVITATION_URL_NAME, kwargs={"token": invitation.token})
-        except NoReverseMatch:
-            path = f"/{language}/invitations/{invitation.token}/"
-    return f"{_site_url()}{path}"
+        return f"{_site_url()}{reverse(name, kwargs=kwargs)}"
 
 
 def send_membership_decision(membership_id: int) -> int:
@@ -89,15 +82,6 @@ def send_membership_decision(membership_id: int) -> int:
     return sent
 
 
-def application_review_url(membership: Membership, language: str) -> str:
-    with translation.override(language):
-        try:
-            path = reverse(APPLICATION_URL_NAME, kwargs={"pk": membership.pk})
-        except NoReverseMatch:
-            path = f"/{language}/staff/applications/{membership.pk}/"
-    return f"{_site_url()}{path}"
-
-
 def send_application_received(membership_id: int) -> int:
     """Tell the cluster's staff that an application waits in their admission queue."""
     membership = Membership.objects.select_related("organization", "cluster").filter(pk=membership_id).first()
@@ -112,7 +96,7 @@ def send_application_received(membership_id: int) -> int:
             "organization": membership.organization,
             "cluster": membership.cluster,
             "user": member.user,
-            "review_url": application_review_url(membership, language),
+            "review_url": _page_url("staff_membership", language, pk=membership.pk),
             "site_url": _site_url(),
         }
         sent += _send_safely("application_received", context, member.user.email, language)
@@ -128,7 +112,7 @@ def send_invitation(invitation_id: int) -> int:
         "invitation": invitation,
         "organization": invitation.organization,
         "inviter": invitation.invited_by,
-        "accept_url": invitation_accept_url(invitation, language),
+        "accept_url": _page_url("invitation_accept", language, token=invitation.token),
         "site_url": _site_url(),
     }
     return int(_send_safely("invitation", context, invitation.email, language))
