@@ -222,6 +222,8 @@ class OrganizationSearchResult:
     next_cursor: str | None = None
     page: int | None = None
     suggestions: list[str] = field(default_factory=list)
+    # No profile held every word: these hits hold some of them.
+    relaxed: bool = False
 
     @property
     def ids(self) -> list[int]:
@@ -273,130 +275,83 @@ def viewer_access_tokens(viewer: Any) -> list[str] | None:
 
 # --- Query building -----------------------------------------------------------------------------
 
-NAME_FIELDS = ["acronym^8", "legal_name^6", "name^6"]
-PRIMARY_FIELDS = [
-    "competences^3",
-    "competences.fr^3",
-    "competences.en^3",
-    "offer_titles^3",
-    "offer_titles.fr^3",
-    "offer_titles.en^3",
-    "need_titles^3",
-    "need_titles.fr^3",
-    "need_titles.en^3",
-    "theme_labels^2",
-    "theme_labels.fr^2",
-    "theme_labels.en^2",
-    "tags^2",
-    "tags.fr^2",
-    "tags.en^2",
-]
-SECONDARY_FIELDS = [
-    "description_fr",
-    "description_fr.folded",
-    "description_fr.en",
-    "description_en",
-    "description_en.folded",
-    "description_en.fr",
-    "offer_texts",
-    "offer_texts.fr",
-    "offer_texts.en",
-    "need_texts",
-    "need_texts.fr",
-    "need_texts.en",
-    "context^0.5",
-    "context.fr^0.5",
-    "context.en^0.5",
-]
-TEXT_FIELDS = NAME_FIELDS + PRIMARY_FIELDS + SECONDARY_FIELDS
-PHRASE_FIELDS = [
-    "legal_name^6",
-    "acronym^6",
-    "competences^3",
-    "offer_titles^3",
-    "need_titles^3",
-    "description_fr",
-    "description_en",
-    "offer_texts",
-    "need_texts",
-]
-# One typo is tolerated in names only: fuzzy expansion over competences and titles cost
-# a quarter of the query time (bench: 200-query mix, 100k documents) for matches the
-# French/English stems and synonyms mostly already make.
+# A query touches few fields: its time follows the number of (field, term) pairs it scores
+# on every hit. Texts are searched through their groups (see search/documents.py):
+# `topics` (competences, offer/need titles, themes, tags) in French and English stems,
+# `details` (descriptions, offer/need texts) in French stems, which also reduce English
+# plurals ("networks" -> "network"); names as folded words; `context` for the kind,
+# clusters, region and country, so "cybersecurity SME Brittany" finds Breton SMEs.
+MATCH_FIELDS = ["acronym^8", "legal_name^6", "topics^3", "topics.en^3", "details", "context^0.5"]
+# One typo is tolerated in names only: fuzzy expansion over texts cost a quarter of the
+# query time for matches the stems and synonyms mostly already make.
 FUZZY_FIELDS = ["acronym^4", "legal_name^4"]
-# The "all the words" boost runs over each text once (its main analysis), not over the
-# .fr/.en copies too: a cross_fields query groups fields by analyzer, and 33 fields in
-# three groups cost more than the rest of the query (bench p95 107 -> 85 ms).
-ALL_WORDS_FIELDS = [
-    "acronym^8",
-    "legal_name^6",
-    "name^6",
-    "competences^3",
-    "offer_titles^3",
-    "need_titles^3",
-    "theme_labels^2",
-    "tags^2",
-    "description_fr",
-    "description_en",
-    "offer_texts",
-    "need_texts",
-    "context^0.5",
-]
+# Phrases rank higher where they say most (names, competences, titles). Over the long
+# texts too, the phrase bonus cost more than the rest of the query on two-word searches.
+PHRASE_FIELDS = ["legal_name^6", "topics^3"]
 HIGHLIGHT_FIELDS = {
-    # shown name -> fields whose fragments count for it
-    "description": ["description_fr", "description_en", "description_fr.folded", "description_en.folded"],
-    "competences": ["competences", "competences.fr", "competences.en"],
-    "offers": ["offer_titles", "offer_titles.fr", "offer_titles.en", "offer_texts", "offer_texts.fr"],
-    "needs": ["need_titles", "need_titles.fr", "need_titles.en", "need_texts", "need_texts.fr"],
+    # shown name -> fields whose fragments count for it (French stems: plurals match)
+    "description": ["description_fr", "description_en.fr"],
+    "competences": ["competences.fr"],
+    "offers": ["offer_titles.fr"],
+    "needs": ["need_titles.fr"],
 }
+# Words that say nothing about a partner. They are left out of the words a hit must
+# contain ("logiciel de gestion" needs "logiciel" and "gestion"), unless the search is made
+# of nothing else; phrases still match across them (slop 1).
+_STOP_WORDS_TEXT = (
+    "a à au aux avec ce ces d dans de des du en et l la le les leur un une ou par pour sur "
+    "an and are as at by for from in into is of on or the to with"
+)
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 
 
-def text_query(text: str) -> dict[str, Any]:
-    """Words anywhere (boosted by field), or a near-miss on names; phrases and all-words matches rank higher."""
-    return {
-        "bool": {
-            "should": [
-                {"multi_match": {"query": text, "fields": TEXT_FIELDS, "type": "best_fields", "tie_breaker": 0.3}},
-                {
-                    "multi_match": {
-                        "query": text,
-                        "fields": FUZZY_FIELDS,
-                        "fuzziness": "AUTO",
-                        "prefix_length": 1,
-                        "max_expansions": 20,
-                        "boost": 0.5,
-                    }
-                },
-            ],
-            "minimum_should_match": 1,
+def significant_words(text: str) -> str:
+    """`text` without its stop words, or unchanged when it holds nothing else."""
+    kept = [word for word in text.split() if word.lower().strip("'’") not in STOP_WORDS]
+    return " ".join(kept) if kept else text
+
+
+def text_query(text: str, *, relaxed: bool = False) -> dict[str, Any]:
+    """Every significant word somewhere in the profile (any of its fields), or a near-miss on a name.
+
+    `relaxed`: any of the words is enough; used when no profile holds them all.
+    """
+    words = significant_words(text)
+    match: dict[str, Any] = (
+        {"multi_match": {"query": words, "fields": MATCH_FIELDS, "type": "best_fields", "tie_breaker": 0.3}}
+        if relaxed
+        else {"multi_match": {"query": words, "fields": MATCH_FIELDS, "type": "cross_fields", "operator": "and"}}
+    )
+    fuzzy = {
+        "multi_match": {
+            "query": text,
+            "fields": FUZZY_FIELDS,
+            "operator": "and",
+            "fuzziness": "AUTO",
+            "prefix_length": 1,
+            "max_expansions": 20,
+            "boost": 0.5,
         }
     }
+    return {"bool": {"should": [match, fuzzy], "minimum_should_match": 1}}
 
 
 def highlight_query(text: str) -> dict[str, Any]:
     """The words (stems and synonyms included) in the highlighted fields, without fuzzy expansion.
 
     Fuzzy terms make the unified highlighter run an automaton over every
-    token of every highlighted field: with the search's own query as
-    highlight query, highlighting cost 2.5 times the search itself. Typos are
-    tolerated in names only, and names are not highlighted.
+    token of every highlighted field; typos are tolerated in names only, and
+    names are not highlighted. The groups' French analysis is the one of
+    every highlighted field, so their terms mark those fields' words.
     """
-    return {"multi_match": {"query": text, "fields": [f for fields in HIGHLIGHT_FIELDS.values() for f in fields]}}
+    return {"multi_match": {"query": significant_words(text), "fields": ["topics", "details"]}}
 
 
 def ranking_boosts(text: str) -> list[dict[str, Any]]:
-    return [
-        {"multi_match": {"query": text, "fields": PHRASE_FIELDS, "type": "phrase", "slop": 1, "boost": 4}},
-        {
-            "multi_match": {
-                "query": text,
-                "fields": ALL_WORDS_FIELDS,
-                "type": "cross_fields",
-                "operator": "and",
-                "boost": 2,
-            }
-        },
-    ]
+    """Phrases rank higher. A one-word search has no phrase: the clause would only score its hits twice."""
+    if len(text.split()) < 2:
+        return []
+    return [{"multi_match": {"query": text, "fields": PHRASE_FIELDS, "type": "phrase", "slop": 1, "boost": 4}}]
 
 
 def facet_filter(name: str, values: Sequence[str]) -> dict[str, Any] | None:
@@ -437,13 +392,14 @@ def build_organization_search(
     from_: int = 0,
     search_after: list[Any] | None = None,
     facets: bool = True,
+    relaxed: bool = False,
 ) -> dict[str, Any]:
     base_filters: list[dict[str, Any]] = [visibility_filter(tokens)]
     if filters.near is not None:
         base_filters.append(geo_filter(filters.near))
     query: dict[str, Any] = {"bool": {"filter": base_filters}}
     if text:
-        query["bool"]["must"] = [text_query(text)]
+        query["bool"]["must"] = [text_query(text, relaxed=relaxed)]
         query["bool"]["should"] = ranking_boosts(text)
     facet_filters = {name: facet_filter(name, filters.selected(name)) for name in FACETS}
     active = {name: f for name, f in facet_filters.items() if f is not None}
@@ -680,17 +636,26 @@ def search_organizations(
     tokens = viewer_access_tokens(viewer)
     if tokens is None:
         return OrganizationSearchResult(total=0, hits=[], facets=[], text=clean, sort=sort, size=size)
-    body = build_organization_search(
-        tokens=tokens,
-        text=clean,
-        filters=filters,
-        sort=sort,
-        size=size,
-        from_=((page or 1) - 1) * size,
-        search_after=search_after,
-        facets=facets,
-    )
-    response = _run(ORGANIZATIONS.alias, body)
+
+    def run(relaxed: bool) -> dict[str, Any]:
+        body = build_organization_search(
+            tokens=tokens,
+            text=clean,
+            filters=filters,
+            sort=sort,
+            size=size,
+            from_=((page or 1) - 1) * size,
+            search_after=search_after,
+            facets=facets,
+            relaxed=relaxed,
+        )
+        return _run(ORGANIZATIONS.alias, body)
+
+    response = run(relaxed=False)
+    # No profile holds every word: rather than nothing, the profiles holding some of them.
+    relaxed = not response["hits"]["total"]["value"] and len(significant_words(clean).split()) > 1
+    if relaxed:
+        response = run(relaxed=True)
     raw_hits = response["hits"]["hits"]
     total = int(response["hits"]["total"]["value"])
     next_cursor = None
@@ -705,6 +670,7 @@ def search_organizations(
         size=size,
         next_cursor=next_cursor,
         page=page if cursor is None else None,
+        relaxed=relaxed,
     )
 
 

@@ -133,6 +133,9 @@ class OrganizationSearchResultSerializer(serializers.Serializer):
     size = serializers.IntegerField()
     page = serializers.IntegerField(allow_null=True)
     next_cursor = serializers.CharField(allow_null=True, help_text=_("Pass as `cursor` for the next page."))
+    relaxed = serializers.BooleanField(
+        help_text=_("True when no organization holds every word: the hits hold some of them.")
+    )
     hits = OrganizationHitSerializer(many=True)
     facets = FacetSerializer(many=True)
 

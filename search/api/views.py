@@ -81,6 +81,7 @@ class OrganizationSearchView(APIView):
             "size": result.size,
             "page": result.page,
             "next_cursor": result.next_cursor,
+            "relaxed": result.relaxed,
             "hits": [{**hit.__dict__, "url": profile_url(hit.id)} for hit in result.hits],
             "facets": result.facets,
         }

@@ -55,6 +55,34 @@ def test_phrase_ranks_above_scattered_words(shared_world: SearchWorld, django_db
     assert names(w, result)[0] == "atlas"
 
 
+def test_every_significant_word_must_be_found_somewhere_in_the_profile(shared_world: SearchWorld) -> None:
+    w = shared_world
+    # "paiement" alone: Atlas and the other payment profile; with "banques" only Atlas
+    # holds both (in different fields: a competence and its description).
+    assert "atlas" in names(w, search_organizations(w.superuser, text="paiement"))
+    both = search_organizations(w.superuser, text="paiement banques")
+    assert names(w, both) == ["atlas"]
+    assert not both.relaxed
+
+
+def test_stop_words_are_not_required(shared_world: SearchWorld) -> None:
+    w = shared_world
+    with_stop_words = search_organizations(w.superuser, text="le paiement pour les banques")
+    assert names(w, with_stop_words) == ["atlas"]
+    assert not with_stop_words.relaxed
+    # A search made only of stop words still searches them.
+    assert queries.significant_words("the of") == "the of"
+
+
+def test_when_no_profile_holds_every_word_the_best_partial_matches_come_back(shared_world: SearchWorld) -> None:
+    w = shared_world
+    result = search_organizations(w.superuser, text="photonique monétique")
+    assert result.relaxed
+    assert {"atlas", "photonics"} <= set(names(w, result))
+    exact = search_organizations(w.superuser, text="photonique")
+    assert not exact.relaxed
+
+
 def test_highlights_are_escaped_and_marked(shared_world: SearchWorld) -> None:
     result = search_organizations(shared_world.superuser, text="monétique")
     hit = result.hits[0]
