@@ -93,8 +93,8 @@ def bilingual_text(**kwargs: Any) -> Text:
     )
 
 
-def name_text() -> Text:
-    return Text(analyzer=FOLDED, fields={"keyword": Keyword(normalizer=FOLDED_NORMALIZER)})
+def name_text(**kwargs: Any) -> Text:
+    return Text(analyzer=FOLDED, fields={"keyword": Keyword(normalizer=FOLDED_NORMALIZER)}, **kwargs)
 
 
 class OrganizationDocument(Document):
@@ -102,8 +102,10 @@ class OrganizationDocument(Document):
 
     org_id = Long()  # sort tiebreaker for search_after: sorting on _id is not allowed
     name = name_text()  # acronym, or legal name when there is none: what cards show
-    legal_name = name_text()
-    acronym = name_text()
+    # Names join the topics too, so "Atlas paiement" finds Atlas Paiement's payment offers:
+    # a search needs every word within one analysis of the profile.
+    legal_name = name_text(copy_to="topics")
+    acronym = name_text(copy_to="topics")
     name_sort = Keyword(normalizer=FOLDED_NORMALIZER)
     # What searches score: each text once more in one of two groups (`copy_to`), so a query
     # looks at a handful of fields instead of every text in three analyses. The per-text
@@ -140,7 +142,8 @@ class OrganizationDocument(Document):
     theme_labels = bilingual_text(copy_to="topics")
     # Words about the organization that are not its own text (its kind, clusters,
     # region, country, in both languages), so "cybersecurity SME Brittany" works.
-    context = bilingual_text()
+    # Searched through `details` only.
+    context = Text(index=False, copy_to="details")
     cluster_ids = Integer()
     cluster_codes = Keyword()
     partner_cluster_ids = Integer()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -266,9 +267,10 @@ def viewer_access_tokens(viewer: Any) -> list[str] | None:
         return None
     if getattr(viewer, "is_superuser", False):
         return documents.viewer_tokens(viewer_clusters=(), staff_clusters=(), superuser=True)
+    staff_clusters = access.staff_cluster_ids(viewer)
     return documents.viewer_tokens(
-        viewer_clusters=access.viewer_cluster_ids(viewer),
-        staff_clusters=access.staff_cluster_ids(viewer),
+        viewer_clusters=access.member_cluster_ids(viewer) | staff_clusters,  # = access.viewer_cluster_ids
+        staff_clusters=staff_clusters,
         superuser=bool(getattr(viewer, "is_superuser", False)),
     )
 
@@ -279,9 +281,9 @@ def viewer_access_tokens(viewer: Any) -> list[str] | None:
 # on every hit. Texts are searched through their groups (see search/documents.py):
 # `topics` (competences, offer/need titles, themes, tags) in French and English stems,
 # `details` (descriptions, offer/need texts) in French stems, which also reduce English
-# plurals ("networks" -> "network"); names as folded words; `context` for the kind,
-# clusters, region and country, so "cybersecurity SME Brittany" finds Breton SMEs.
-MATCH_FIELDS = ["acronym^8", "legal_name^6", "topics^3", "topics.en^3", "details", "context^0.5"]
+# plurals ("networks" -> "network"); names as folded words too. `details` also holds the
+# kind, clusters, region and country, so "cybersecurity SME Brittany" finds Breton SMEs.
+MATCH_FIELDS = ["acronym^8", "legal_name^6", "topics^3", "topics.en^3", "details"]
 # One typo is tolerated in names only: fuzzy expansion over texts cost a quarter of the
 # query time for matches the stems and synonyms mostly already make.
 FUZZY_FIELDS = ["acronym^4", "legal_name^4"]
@@ -314,14 +316,15 @@ def significant_words(text: str) -> str:
 def text_query(text: str, *, relaxed: bool = False) -> dict[str, Any]:
     """Every significant word somewhere in the profile (any of its fields), or a near-miss on a name.
 
-    `relaxed`: any of the words is enough; used when no profile holds them all.
+    `relaxed`: all the words but one; used when no profile holds them all.
     """
     words = significant_words(text)
-    match: dict[str, Any] = (
-        {"multi_match": {"query": words, "fields": MATCH_FIELDS, "type": "best_fields", "tie_breaker": 0.3}}
-        if relaxed
-        else {"multi_match": {"query": words, "fields": MATCH_FIELDS, "type": "cross_fields", "operator": "and"}}
-    )
+    # cross_fields: a word may be in any field of one analysis (a name, a competence, the region).
+    match: dict[str, Any] = {"multi_match": {"query": words, "fields": MATCH_FIELDS, "type": "cross_fields"}}
+    if relaxed:
+        match["multi_match"]["minimum_should_match"] = "1<-1"  # all the words but one
+    else:
+        match["multi_match"]["operator"] = "and"
     fuzzy = {
         "multi_match": {
             "query": text,
@@ -560,15 +563,49 @@ def _organization_hit(hit: Mapping[str, Any]) -> OrganizationHit:
     )
 
 
+@dataclass(frozen=True)
+class _ReferenceLabels:
+    loaded_at: float
+    clusters: dict[str, str]  # code -> name
+    themes: dict[str, tuple[str, str]]  # code -> (French, English)
+
+
+_reference_labels: _ReferenceLabels | None = None
+REFERENCE_LABELS_SECONDS = 60.0
+
+
+def reference_labels() -> _ReferenceLabels:
+    """Cluster names and theme labels for facets, read once a minute rather than twice per search.
+
+    There are a few dozen of each and they rarely change; `forget_reference_labels`
+    (on save/delete, see search/apps.py) makes this process see a change at once,
+    other processes within a minute.
+    """
+    global _reference_labels
+    now = time.monotonic()
+    if _reference_labels is None or now - _reference_labels.loaded_at > REFERENCE_LABELS_SECONDS:
+        _reference_labels = _ReferenceLabels(
+            loaded_at=now,
+            clusters=dict(Cluster.objects.values_list("code", "name")),
+            themes={code: (fr, en) for code, fr, en in Theme.objects.values_list("code", "label_fr", "label_en")},
+        )
+    return _reference_labels
+
+
+def forget_reference_labels(**kwargs: Any) -> None:
+    global _reference_labels
+    _reference_labels = None
+
+
 def facet_labels(name: str, values: Iterable[str]) -> dict[str, str]:
     values = list(values)
     if name == "cluster":
-        names = dict(Cluster.objects.filter(code__in=values).values_list("code", "name"))
+        names = reference_labels().clusters
         return {v: names.get(v, v) for v in values}
     if name == "theme":
-        language = get_language()
-        themes = {t.code: t.label(language) for t in Theme.objects.filter(code__in=values)}
-        return {v: themes.get(v, v) for v in values}
+        english = (get_language() or "fr").startswith("en")
+        themes = reference_labels().themes
+        return {v: themes[v][1 if english else 0] if v in themes else v for v in values}
     tables: dict[str, Mapping[str, Any]] = {
         "country": COUNTRY_NAMES,
         "kind": dict(OrganizationKind.choices),

@@ -39,3 +39,11 @@ def _test_settings(settings: pytest.FixtureRequest) -> None:
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reference_labels() -> None:
+    """Facet labels are memoised per process; a rolled-back test must not leave its clusters' names behind."""
+    from search.queries import forget_reference_labels
+
+    forget_reference_labels()

@@ -47,6 +47,7 @@ def test_full_text_finds_the_right_partner_first(shared_world: SearchWorld, text
     result = search_organizations(shared_world.superuser, text=text)
     assert result.hits, f"nothing found for {text!r}"
     assert names(shared_world, result)[0] == expected
+    assert not result.relaxed, f"{text!r} only matched partially"
 
 
 def test_phrase_ranks_above_scattered_words(shared_world: SearchWorld, django_db_blocker: Any) -> None:
@@ -108,6 +109,17 @@ def test_facets_count_what_the_viewer_may_see(shared_world: SearchWorld) -> None
     assert facet(result, "trl") == {"1-3": 1, "7-9": 2, "4-6": 1}
     assert facet(result, "track_record") == {"true": 1, "false": 4}
     assert facet(result, "language")["fr"] == 5
+
+
+def test_renamed_cluster_shows_in_facets_at_once(shared_world: SearchWorld) -> None:
+    w = shared_world
+    before = next(f for f in search_organizations(w.superuser).facets if f.name == "cluster")
+    assert "Maroc Numeric Cluster (renamed)" not in [v.label for v in before.values]
+    cluster = w.mnc
+    cluster.name = "Maroc Numeric Cluster (renamed)"
+    cluster.save()
+    after = next(f for f in search_organizations(w.superuser).facets if f.name == "cluster")
+    assert "Maroc Numeric Cluster (renamed)" in [v.label for v in after.values]
 
 
 def test_multi_select_facets_ignore_their_own_selection(shared_world: SearchWorld) -> None:
