@@ -279,20 +279,20 @@ def viewer_access_tokens(viewer: Any) -> list[str] | None:
 
 # A query touches few fields: its time follows the number of (field, term) pairs it scores
 # on every hit. Texts are searched through their groups (see search/documents.py):
-# `topics` (competences, offer/need titles, themes, tags) in French and English stems,
-# `details` (descriptions, offer/need texts) in French stems, which also reduce English
-# plurals ("networks" -> "network"); names as folded words too. `details` also holds the
+# `topics` (names, competences, offer/need titles, themes, tags) and `details`
+# (descriptions, offer/need texts) in French stems, which also reduce English plurals
+# ("networks" -> "network"); names as folded words too, for exact names and typos. `details` also holds the
 # kind, clusters, region and country, so "cybersecurity SME Brittany" finds Breton SMEs.
-MATCH_FIELDS = ["acronym^8", "legal_name^6", "topics^3", "topics.en^3", "details"]
+MATCH_FIELDS = ["acronym^8", "legal_name^6", "topics^3", "details"]
 # One typo is tolerated in names only: fuzzy expansion over texts cost a quarter of the
 # query time for matches the stems and synonyms mostly already make.
 FUZZY_FIELDS = ["acronym^4", "legal_name^4"]
 # Phrases rank higher where they say most (names, competences, titles). Over the long
 # texts too, the phrase bonus cost more than the rest of the query on two-word searches.
-PHRASE_FIELDS = ["legal_name^6", "topics^3"]
+PHRASE_FIELDS = ["topics"]
 HIGHLIGHT_FIELDS = {
     # shown name -> fields whose fragments count for it (French stems: plurals match)
-    "description": ["description_fr", "description_en.fr"],
+    "description": ["description_fr", "description_en"],
     "competences": ["competences.fr"],
     "offers": ["offer_titles.fr"],
     "needs": ["need_titles.fr"],
@@ -351,10 +351,17 @@ def highlight_query(text: str) -> dict[str, Any]:
 
 
 def ranking_boosts(text: str) -> list[dict[str, Any]]:
-    """Phrases rank higher. A one-word search has no phrase: the clause would only score its hits twice."""
-    if len(text.split()) < 2:
-        return []
-    return [{"multi_match": {"query": text, "fields": PHRASE_FIELDS, "type": "phrase", "slop": 1, "boost": 4}}]
+    """The words as typed (no synonyms) rank above their synonyms, and phrases above scattered words.
+
+    Without synonyms: "networks" should put a network company above a "réseaux" one,
+    and a synonym phrase ("embedded systems" for "systèmes embarqués") already matched
+    in the main clause; each one here would be one more phrase query over every hit.
+    """
+    as_typed = {"query": text, "fields": PHRASE_FIELDS, "analyzer": documents.FRENCH}
+    boosts: list[dict[str, Any]] = [{"multi_match": {**as_typed, "boost": 2}}]
+    if len(text.split()) > 1:
+        boosts.append({"multi_match": {**as_typed, "type": "phrase", "slop": 1, "boost": 4}})
+    return boosts
 
 
 def facet_filter(name: str, values: Sequence[str]) -> dict[str, Any] | None:
@@ -640,6 +647,16 @@ def _facets(aggregations: Mapping[str, Any], filters: OrganizationFilters) -> li
     return out
 
 
+def _selections_emptied(aggregations: Mapping[str, Any], filters: OrganizationFilters) -> bool:
+    """True when a selected facet's own counts (which ignore that selection) show hits: the text matched."""
+    for name in FACETS:
+        if filters.selected(name) and name in aggregations:
+            aggregation = aggregations[name]
+            if any(bucket["doc_count"] for bucket in aggregation.get("values", aggregation).get("buckets", [])):
+                return True
+    return False
+
+
 def search_organizations(
     viewer: Any,
     *,
@@ -689,8 +706,14 @@ def search_organizations(
         return _run(ORGANIZATIONS.alias, body)
 
     response = run(relaxed=False)
-    # No profile holds every word: rather than nothing, the profiles holding some of them.
-    relaxed = not response["hits"]["total"]["value"] and len(significant_words(clean).split()) > 1
+    # No profile holds every word: rather than nothing, the profiles holding all but one of
+    # them. Not when the text matched and the facet selections emptied the page: the empty
+    # state then offers to remove a filter.
+    relaxed = (
+        not response["hits"]["total"]["value"]
+        and len(significant_words(clean).split()) > 1
+        and not _selections_emptied(response.get("aggregations", {}), filters)
+    )
     if relaxed:
         response = run(relaxed=True)
     raw_hits = response["hits"]["hits"]

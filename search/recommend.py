@@ -83,8 +83,7 @@ COMPETENCE_FIELDS = [
     "tags.en",
     "description_fr",
     "description_en",
-    "description_fr.en",
-    "description_en.fr",
+    "details",  # every description and text in French stems: the other language's words too
 ]
 SOURCE = [
     "org_id",

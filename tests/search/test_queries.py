@@ -84,6 +84,15 @@ def test_when_no_profile_holds_every_word_the_best_partial_matches_come_back(sha
     assert not exact.relaxed
 
 
+def test_filters_that_empty_a_matching_search_do_not_turn_it_partial(shared_world: SearchWorld) -> None:
+    w = shared_world
+    result = search_organizations(w.superuser, text="paiement banques", filters=OrganizationFilters(country=("FR",)))
+    assert result.total == 0
+    assert not result.relaxed  # the empty state offers to remove the filter instead
+    country = next(f for f in result.facets if f.name == "country")
+    assert {v.value: v.count for v in country.values}["MA"] == 1
+
+
 def test_highlights_are_escaped_and_marked(shared_world: SearchWorld) -> None:
     result = search_organizations(shared_world.superuser, text="monétique")
     hit = result.hits[0]
