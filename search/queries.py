@@ -267,9 +267,9 @@ def viewer_access_tokens(viewer: Any) -> list[str] | None:
         return None
     if getattr(viewer, "is_superuser", False):
         return documents.viewer_tokens(viewer_clusters=(), staff_clusters=(), superuser=True)
-    staff_clusters = access.staff_cluster_ids(viewer)
+    member_clusters, staff_clusters = access.member_and_staff_cluster_ids(viewer)
     return documents.viewer_tokens(
-        viewer_clusters=access.member_cluster_ids(viewer) | staff_clusters,  # = access.viewer_cluster_ids
+        viewer_clusters=member_clusters | staff_clusters,  # = access.viewer_cluster_ids
         staff_clusters=staff_clusters,
         superuser=bool(getattr(viewer, "is_superuser", False)),
     )

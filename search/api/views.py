@@ -6,6 +6,8 @@ the request can widen it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import fields
 from typing import Any
 
 from django.urls import reverse
@@ -39,8 +41,46 @@ def _validated(serializer_class: type[Any], request: Request) -> Any:
     return serializer
 
 
-def profile_url(organization_id: int) -> str:
-    return reverse("organization_detail", kwargs={"pk": organization_id}) + "?from=search"
+_PLACEHOLDER_ID = 999_999_999_999
+
+
+def profile_urls() -> Callable[[int], str]:
+    """Profile page URL of an organization, linking back to the search, in the request's language.
+
+    One `reverse()` per response rather than per hit: resolving the URL pattern cost more
+    than the rest of building a hit.
+    """
+    pattern = reverse("organization_detail", kwargs={"pk": _PLACEHOLDER_ID}) + "?from=search"
+    return lambda organization_id: pattern.replace(str(_PLACEHOLDER_ID), str(int(organization_id)))
+
+
+def organization_search_payload(result: queries.OrganizationSearchResult) -> dict[str, Any]:
+    """The response body, shaped as `OrganizationSearchResultSerializer` documents it.
+
+    Built directly from the result's dataclasses: running the DRF serializer over 20 hits
+    and nine facets was a third of the endpoint's CPU time (tests check the payload
+    against the serializer).
+    """
+    url = profile_urls()
+    return {
+        "total": result.total,
+        "text": result.text,
+        "sort": result.sort,
+        "size": result.size,
+        "page": result.page,
+        "next_cursor": result.next_cursor,
+        "relaxed": result.relaxed,
+        "hits": [{**asdict_shallow(hit), "url": url(hit.id)} for hit in result.hits],
+        "facets": [
+            {"name": facet.name, "label": facet.label, "values": [asdict_shallow(value) for value in facet.values]}
+            for facet in result.facets
+        ],
+    }
+
+
+def asdict_shallow(instance: Any) -> dict[str, Any]:
+    """A dataclass's fields as a dict (its values are JSON-ready: str, numbers, lists, dicts)."""
+    return {f.name: getattr(instance, f.name) for f in fields(instance)}
 
 
 class OrganizationSearchView(APIView):
@@ -74,18 +114,7 @@ class OrganizationSearchView(APIView):
             )
         except queries.SearchUnavailable as exc:
             raise SearchUnavailable() from exc
-        payload = {
-            "total": result.total,
-            "text": result.text,
-            "sort": result.sort,
-            "size": result.size,
-            "page": result.page,
-            "next_cursor": result.next_cursor,
-            "relaxed": result.relaxed,
-            "hits": [{**hit.__dict__, "url": profile_url(hit.id)} for hit in result.hits],
-            "facets": result.facets,
-        }
-        return Response(s.OrganizationSearchResultSerializer(payload).data)
+        return Response(organization_search_payload(result))
 
 
 class SuggestView(APIView):

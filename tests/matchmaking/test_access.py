@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from allauth.mfa.models import Authenticator
@@ -80,6 +81,14 @@ def test_viewer_and_staff_cluster_ids(world: World) -> None:
     assert access.staff_cluster_ids(u["mnc_broker"], StaffRole.ADMIN) == frozenset()
     assert access.is_cluster_staff(u["sys_broker"], c["sys"])
     assert not access.is_cluster_staff(u["sys_broker"], c["mnc"])
+
+
+@pytest.mark.parametrize("user", ["owner", "mnc_broker", "mnc_admin", "sys_broker", "outsider", "anonymous"])
+def test_member_and_staff_cluster_ids_in_one_query(world: World, user: str, django_assert_max_num_queries: Any) -> None:
+    viewer = world.users[user]
+    expected = (access.member_cluster_ids(viewer), access.staff_cluster_ids(viewer))
+    with django_assert_max_num_queries(1):
+        assert access.member_and_staff_cluster_ids(viewer) == expected
 
 
 def test_applied_or_lapsed_memberships_do_not_make_a_viewer_cluster(world: World) -> None:

@@ -31,6 +31,21 @@ def test_search_returns_hits_facets_and_profile_links(shared_world: SearchWorld)
     assert body["text"] == "paiement mobile sécurisé"
 
 
+def test_response_has_exactly_the_documented_shape(shared_world: SearchWorld) -> None:
+    from search.api.serializers import FacetSerializer, OrganizationHitSerializer, OrganizationSearchResultSerializer
+
+    body = as_user(shared_world.superuser).get(URL, {"q": "paiement", "cluster": "MNC"}).json()
+    documented = OrganizationSearchResultSerializer(data=body)
+    assert documented.is_valid(), documented.errors
+    assert set(body) == set(OrganizationSearchResultSerializer().fields)
+    assert body["hits"]
+    assert body["hits"][0]["highlights"]
+    assert all(set(hit) == set(OrganizationHitSerializer().fields) for hit in body["hits"])
+    assert all(set(facet) == set(FacetSerializer().fields) for facet in body["facets"])
+    assert all(set(v) == {"value", "label", "count", "selected"} for f in body["facets"] for v in f["values"])
+    assert body["hits"][0]["url"].startswith("/en/")
+
+
 def test_filters_as_query_parameters(shared_world: SearchWorld) -> None:
     w = shared_world
     client = as_user(w.superuser)
