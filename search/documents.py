@@ -65,7 +65,6 @@ FRENCH = analysis.FRENCH_ANALYZER
 ENGLISH = analysis.ENGLISH_ANALYZER
 FRENCH_SEARCH = analysis.FRENCH_SEARCH_ANALYZER
 ENGLISH_SEARCH = analysis.ENGLISH_SEARCH_ANALYZER
-AUTOCOMPLETE = analysis.AUTOCOMPLETE_ANALYZER
 FOLDED_NORMALIZER = analysis.FOLDED_NORMALIZER
 
 # Highlight markers: private-use characters cannot come from a keyboard and are
@@ -121,13 +120,12 @@ class OrganizationDocument(Document):
     # fields stay for recommendations (offers against needs), similar profiles and highlights.
     # French stems only: the light French stemmer also reduces English plurals ("networks"),
     # and one analysis per group halves the fields a query scores.
-    topics = Text(analyzer=FRENCH, search_analyzer=FRENCH_SEARCH)  # names, competences, titles, themes, tags
-    details = Text(analyzer=FRENCH, search_analyzer=FRENCH_SEARCH)  # descriptions, offer and need texts
+    topics = Text(analyzer=FRENCH, search_analyzer=FRENCH_SEARCH, index_phrases=True)
+    details = Text(analyzer=FRENCH, search_analyzer=FRENCH_SEARCH)
     # Each description in its own language (similar profiles); across languages through `details`.
     description_fr = Text(analyzer=FRENCH, search_analyzer=FRENCH_SEARCH, copy_to="details")
     description_en = Text(analyzer=ENGLISH, search_analyzer=ENGLISH_SEARCH, copy_to="details")
     competences = bilingual_text(copy_to="topics")
-    competence_terms = Keyword()
     offer_titles = bilingual_text(copy_to="topics")
     offer_texts = stemmed_text(copy_to="details")
     need_titles = bilingual_text(copy_to="topics")
@@ -161,10 +159,6 @@ class OrganizationDocument(Document):
     is_fictional = Boolean()
     updated_at = Date()
     version = Long()
-    # Suggestions as you type: edge n-grams of every word (a completion suggester was
-    # measured three times slower to index, and could only filter by context).
-    suggest_names = Text(analyzer=AUTOCOMPLETE, search_analyzer=FOLDED)
-    suggest_terms = Text(analyzer=AUTOCOMPLETE, search_analyzer=FOLDED)
 
 
 class CallDocument(Document):
@@ -424,7 +418,6 @@ def organization_document(
         "description_fr": clean_text(org.description_fr),
         "description_en": clean_text(org.description_en),
         "competences": competences,
-        "competence_terms": competences,
         "offer_titles": [clean_text(o.title) for o in offers],
         "offer_texts": [clean_text(o.text) for o in offers if o.text],
         "need_titles": [clean_text(o.title) for o in needs],
@@ -455,8 +448,6 @@ def organization_document(
         "is_fictional": org.is_fictional,
         "updated_at": org.updated_at.isoformat() if isinstance(org.updated_at, datetime) else None,
         "version": org.version,
-        "suggest_names": [value for value in (clean_text(org.legal_name), clean_text(org.acronym)) if value],
-        "suggest_terms": list(dict.fromkeys(competences + [t.label_fr for t in themes] + [t.label_en for t in themes])),
     }
 
 

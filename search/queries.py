@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,6 +36,7 @@ from matchmaking import access
 from matchmaking.countries import COUNTRY_NAMES
 from matchmaking.models import Cluster, OpportunityKind, OrganizationKind, Programme, SizeBand, Theme
 from search import documents
+from search.analysis import fold
 from search.client import LocalNodeNotRunning, get_client
 from search.geo import CITIES, city_key
 from search.indexing import CALLS, ORGANIZATIONS
@@ -47,6 +49,8 @@ DEFAULT_PAGE_SIZE = 20
 MAX_FROM = 10_000  # beyond this, pages come from cursors (search_after)
 MAX_KM = 20_000
 SUGGEST_MAX_PREFIX = 50  # longer "prefixes" are searches, not suggestions
+SUGGEST_NAME_FIELDS = ["legal_name", "acronym"]
+SUGGEST_TERM_FIELDS = ["competences", "theme_labels"]
 CURSOR_SALT = "search.cursor"
 
 
@@ -360,7 +364,7 @@ def ranking_boosts(text: str) -> list[dict[str, Any]]:
     as_typed = {"query": text, "fields": PHRASE_FIELDS, "analyzer": documents.FRENCH}
     boosts: list[dict[str, Any]] = [{"multi_match": {**as_typed, "boost": 2}}]
     if len(text.split()) > 1:
-        boosts.append({"multi_match": {**as_typed, "type": "phrase", "slop": 1, "boost": 4}})
+        boosts.append({"multi_match": {**as_typed, "type": "phrase", "boost": 4}})
     return boosts
 
 
@@ -734,12 +738,28 @@ def search_organizations(
     )
 
 
+_WORD = re.compile(r"\w+")
+_ELIDED = re.compile(r"\b(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)  # "l'", "d’", "qu'"
+
+
+def prefix_words(text: str) -> list[str]:
+    """The typed words as the folded fields index them: lowercase, no accents, no elided article.
+
+    One-letter words are left out (they would expand to most of the vocabulary) unless
+    nothing else was typed; at most five words.
+    """
+    words = [fold(word) for word in _WORD.findall(_ELIDED.sub("", text))]
+    longer = [word for word in words if len(word) > 1]
+    return (longer or words)[:5]
+
+
 def suggest(viewer: Any, prefix: str | None, *, size: int = 6) -> list[Suggestion]:
     """Organization names and competences/themes with words starting like `prefix`, among what the viewer may see.
 
-    Every typed word must start a word of the suggestion (edge n-grams, accents ignored), so
-    "paiem" suggests "Atlas Paiement Mobile". Competences come from the highlighted values of
-    the best-matching organizations.
+    Every typed word must start a word of the suggestion (accents ignored), so "paiem"
+    suggests "Atlas Paiement Mobile". Competences and themes come from the highlighted
+    values of the best-matching organizations. The last word is a prefix query on the
+    fields' own terms: no edge n-grams to index (they were a sixth of a rebuild).
     """
     clean = normalize_text(prefix)[:SUGGEST_MAX_PREFIX].strip()
     tokens = viewer_access_tokens(viewer)
@@ -747,21 +767,24 @@ def suggest(viewer: Any, prefix: str | None, *, size: int = 6) -> list[Suggestio
         return []
     visible = visibility_filter(tokens)
 
-    def body(field_name: str, count: int, source: list[str] | bool) -> dict[str, Any]:
+    words = prefix_words(clean)
+    if not words:
+        return []
+
+    def body(fields: list[str], count: int, source: list[str] | bool) -> dict[str, Any]:
+        every_word = [{"bool": {"should": [{"prefix": {name: word}} for name in fields]}} for word in words]
         return {
             "size": count,
             "_source": source,
-            "query": {
-                "bool": {"filter": [visible], "must": [{"match": {field_name: {"query": clean, "operator": "and"}}}]}
-            },
+            "query": {"bool": {"filter": [visible], "must": every_word}},
             "highlight": {
                 "pre_tags": [documents.HIGHLIGHT_PRE],
                 "post_tags": [documents.HIGHLIGHT_POST],
-                "fields": {field_name: {"number_of_fragments": 0}},
+                "fields": {name: {"number_of_fragments": 0} for name in fields},
             },
         }
 
-    names = _run(ORGANIZATIONS.alias, body("suggest_names", size, ["legal_name", "acronym"]))
+    names = _run(ORGANIZATIONS.alias, body(SUGGEST_NAME_FIELDS, size, ["legal_name", "acronym"]))
     out: list[Suggestion] = []
     for hit in names["hits"]["hits"]:
         source = hit.get("_source") or {}
@@ -769,11 +792,12 @@ def suggest(viewer: Any, prefix: str | None, *, size: int = 6) -> list[Suggestio
         if source.get("acronym") and source["acronym"] != text:
             text = f"{text} ({source['acronym']})"
         out.append(Suggestion(text=text, kind="organization", organization_id=int(hit["_id"])))
-    terms = _run(ORGANIZATIONS.alias, body("suggest_terms", 30, False))
+    terms = _run(ORGANIZATIONS.alias, body(SUGGEST_TERM_FIELDS, 30, False))
     seen: set[str] = set()
     competences: list[Suggestion] = []
     for hit in terms["hits"]["hits"]:
-        for fragment in (hit.get("highlight") or {}).get("suggest_terms", []):
+        highlight = hit.get("highlight") or {}
+        for fragment in [f for name in SUGGEST_TERM_FIELDS for f in highlight.get(name, [])]:
             text = fragment.replace(documents.HIGHLIGHT_PRE, "").replace(documents.HIGHLIGHT_POST, "")
             if text.lower() not in seen:
                 seen.add(text.lower())

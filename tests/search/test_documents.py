@@ -62,7 +62,8 @@ def test_mapping_uses_project_analyzers() -> None:
     assert props["competences"]["fields"]["en"]["search_analyzer"] == "maillage_english_search"
     assert props["name_sort"]["normalizer"] == analysis.FOLDED_NORMALIZER
     assert props["location"]["type"] == "geo_point"
-    assert props["suggest_names"]["analyzer"] == analysis.AUTOCOMPLETE_ANALYZER
+    assert props["topics"]["analyzer"] == analysis.FRENCH_ANALYZER
+    assert props["competences"]["copy_to"] in ("topics", ["topics"])
     assert "call_id" in documents.CALL_MAPPING["properties"]
 
 

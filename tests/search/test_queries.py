@@ -216,6 +216,21 @@ def test_suggest_names_and_competences(shared_world: SearchWorld) -> None:
     assert suggest(w.superuser, "réseaux op") or suggest(w.superuser, "reseaux op")
 
 
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [
+        ("Réseaux op", ["reseaux", "op"]),
+        ("paiement d’entreprise", ["paiement", "entreprise"]),
+        ("L'Atl", ["atl"]),
+        ("a b cd", ["cd"]),
+        ("a", ["a"]),
+        ("الدار البيضاء", ["الدار", "البيضاء"]),
+    ],
+)
+def test_suggestion_words_are_folded_like_the_index(typed: str, words: list[str]) -> None:
+    assert queries.prefix_words(typed) == words
+
+
 def test_suggest_respects_visibility(shared_world: SearchWorld) -> None:
     w = shared_world
     # photonics is visible to its own cluster only
