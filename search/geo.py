@@ -7,6 +7,7 @@ city is listed here.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 CITIES: dict[str, tuple[str, float, float]] = {
@@ -48,6 +49,7 @@ CITIES: dict[str, tuple[str, float, float]] = {
 }
 
 
+@functools.lru_cache(maxsize=4096)  # a rebuild asks for the same few cities and regions 100,000 times
 def city_key(name: str) -> str:
     decomposed = unicodedata.normalize("NFKD", name or "")
     ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -81,9 +81,7 @@ COMPETENCE_FIELDS = [
     "tags",
     "tags.fr",
     "tags.en",
-    "description_fr",
-    "description_en",
-    "details",  # every description and text in French stems: the other language's words too
+    "details",  # descriptions, offer and need texts, in French stems (which also fold English plurals)
 ]
 SOURCE = [
     "org_id",
@@ -481,8 +479,7 @@ def recommend(
 
 
 MLT_FIELDS = [
-    "description_fr",
-    "description_en",
+    "details",
     "competences",
     "offer_titles",
     "need_titles",

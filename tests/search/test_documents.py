@@ -58,7 +58,7 @@ def test_document_carries_profile_offers_scope_and_track_record(shared_world: Se
 
 def test_mapping_uses_project_analyzers() -> None:
     props = documents.ORGANIZATION_MAPPING["properties"]
-    assert props["description_fr"]["analyzer"] == "maillage_french"
+    assert props["details"]["analyzer"] == "maillage_french"
     assert props["competences"]["fields"]["en"]["search_analyzer"] == "maillage_english_search"
     assert props["name_sort"]["normalizer"] == analysis.FOLDED_NORMALIZER
     assert props["location"]["type"] == "geo_point"
