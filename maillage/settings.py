@@ -142,7 +142,7 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "maillage.cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "maillage",
         }
