@@ -38,8 +38,9 @@ its field (`analysis: folded|french|english`), so "e-payment" is the
 two-token path "e payment" and "paiement électronique" the French stems
 "paie electron", exactly as the indexed text.
 
-Suggestions: `maillage_autocomplete` indexes edge n-grams (2..20) of folded
-words; query with `maillage_folded` (whole words), never with n-grams.
+`maillage_autocomplete` (edge n-grams 2..20 of folded words) is available to
+mappings; the project's own suggestions no longer index n-grams: they run
+prefix queries on the folded name and competence fields (cheaper rebuilds).
 Exact values: `maillage_exact` (the whole value as one token, lowercased and
 folded) for text fields compared as a whole. Keyword fields (facets,
 sorting, term filters) use the `maillage_lowercase` normalizer: plugin

@@ -4,8 +4,9 @@ Callers get small dataclasses (ids, display fields, HTML-safe highlights,
 facet counts, an opaque cursor), never raw Elasticsearch responses.
 
 User text only ever reaches `match`-family queries (`multi_match`,
-`match_phrase`, `match` on edge n-grams), which analyze it as plain words: no
-query-string syntax exists for it to break. Control characters are dropped,
+`match_phrase`), which analyze it as plain words, and, for suggestions,
+`prefix` queries on words folded in Python: no query-string syntax exists for
+it to break. Control characters are dropped,
 whitespace collapsed, and text longer than `MAX_QUERY_LENGTH` is refused
 with a ValidationError (a 400 in the API) rather than silently truncated, so
 the user knows what was searched.
