@@ -283,11 +283,11 @@ def viewer_access_tokens(viewer: Any) -> list[str] | None:
 # --- Query building -----------------------------------------------------------------------------
 
 # A query touches few fields: its time follows the number of (field, term) pairs it scores
-# on every hit. Texts are searched through their groups (see search/documents.py):
-# `topics` (names, competences, offer/need titles, themes, tags) and `details`
-# (descriptions, offer/need texts) in French stems, which also reduce English plurals
-# ("networks" -> "network"); names as folded words too, for exact names and typos. `details` also holds the
-# kind, clusters, region and country, so "cybersecurity SME Brittany" finds Breton SMEs.
+# on every hit. Texts are searched through their groups (see search/documents.py), in
+# French stems, which also reduce English plurals ("networks" -> "network"): `topics`
+# (names, competences, offer/need titles, themes, tags) and `details` (descriptions,
+# offer/need texts, and the kind, clusters, region and country, so "cybersecurity SME
+# Brittany" finds Breton SMEs). Names also as folded words, for exact names and typos.
 MATCH_FIELDS = ["acronym^8", "legal_name^6", "topics^3", "details"]
 # One typo is tolerated in names only: fuzzy expansion over texts cost a quarter of the
 # query time for matches the stems and synonyms mostly already make.
@@ -304,7 +304,7 @@ HIGHLIGHT_FIELDS = {
 }
 # Words that say nothing about a partner. They are left out of the words a hit must
 # contain ("logiciel de gestion" needs "logiciel" and "gestion"), unless the search is made
-# of nothing else; phrases still match across them (slop 1).
+# of nothing else; the phrase bonus still uses the text as typed, stop words included.
 _STOP_WORDS_TEXT = (
     "a à au aux avec ce ces d dans de des du en et l la le les leur un une ou par pour sur "
     "an and are as at by for from in into is of on or the to with"
