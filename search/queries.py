@@ -474,6 +474,72 @@ def build_organization_search(
     return body
 
 
+def organization_searches(
+    *,
+    tokens: list[str],
+    text: str,
+    filters: OrganizationFilters,
+    sort: str,
+    size: int,
+    from_: int = 0,
+    search_after: list[Any] | None = None,
+    facets: bool = True,
+    relaxed: bool = False,
+) -> list[dict[str, Any]]:
+    """The searches answering one request, sent together (`_msearch`); `merge_responses` joins them.
+
+    One search when there are words and no facet is selected. Otherwise the page of hits
+    and the counts are separate searches, run side by side: a `size: 0` count with every
+    selection in its query and the facets without a selection as plain aggregations, and
+    one per selected facet, counting it with the other selections only. As aggregations
+    under filter wrappers in one search, each facet re-tested every hit of the words
+    against the other selections (four times the time at 100,000 profiles). The counts
+    use the words as a filter (no scoring), and being `size: 0`, Elasticsearch's request
+    cache keeps them until the index changes: browsing without words, the counts depend
+    only on the viewer's access tokens and the filters, which a cluster's members share.
+    """
+
+    def one_search(with_facets: bool) -> dict[str, Any]:
+        return build_organization_search(
+            tokens=tokens,
+            text=text,
+            filters=filters,
+            sort=sort,
+            size=size,
+            from_=from_,
+            search_after=search_after,
+            facets=with_facets,
+            relaxed=relaxed,
+        )
+
+    active = {name: f for name in FACETS if (f := facet_filter(name, filters.selected(name))) is not None}
+    if not facets or (text and not active):
+        return [one_search(facets)]
+    hits = one_search(False)
+    hits["track_total_hits"] = False  # the count below has it: the page of hits may skip non-competitive ones
+    matching = list(hits["query"]["bool"]["filter"]) + ([text_query(text, relaxed=relaxed)] if text else [])
+
+    def count(selections: list[dict[str, Any]], names: list[str], total: bool) -> dict[str, Any]:
+        aggs = {name: {"terms": {"field": FACETS[name].field, "size": FACETS[name].size}} for name in names}
+        query = {"bool": {"filter": matching + selections}}
+        return {"size": 0, "track_total_hits": total, "query": query, "aggs": aggs}
+
+    counts = count(list(active.values()), [name for name in FACETS if name not in active], total=True)
+    per_selection = [count([f for other, f in active.items() if other != name], [name], False) for name in active]
+    return [hits, counts, *per_selection]
+
+
+def merge_responses(responses: list[dict[str, Any]]) -> dict[str, Any]:
+    """One response from `organization_searches`' parts: hits of the first, total and counts of the rest."""
+    if len(responses) == 1:
+        return responses[0]
+    hits, counts, *per_selection = responses
+    aggregations = dict(counts.get("aggregations", {}))
+    for part in per_selection:
+        aggregations.update(part.get("aggregations", {}))
+    return {"hits": {"hits": hits["hits"]["hits"], "total": counts["hits"]["total"]}, "aggregations": aggregations}
+
+
 # --- Cursors ------------------------------------------------------------------------------
 
 
@@ -524,6 +590,27 @@ def _run(index: str, body: dict[str, Any], *, retry: bool = True) -> dict[str, A
         raise SearchUnavailable(str(exc)) from exc
     result: dict[str, Any] = response.body
     return result
+
+
+def _run_together(index: str, bodies: list[dict[str, Any]], *, retry: bool = True) -> list[dict[str, Any]]:
+    """Several searches in one round trip (`_msearch`): the cluster runs them side by side."""
+    searches = [part for body in bodies for part in ({"index": index}, body)]
+    try:
+        responses: list[dict[str, Any]] = get_client().msearch(searches=searches).body["responses"]
+    except (ESConnectionError, TransportError, LocalNodeNotRunning) as exc:
+        logger.warning("Search unavailable: %s", exc)
+        raise SearchUnavailable(str(exc)) from exc
+    except ApiError as exc:
+        logger.exception("Search query rejected by Elasticsearch")
+        raise SearchUnavailable(str(exc)) from exc
+    failed = [r for r in responses if "error" in r or r.get("_shards", {}).get("failed")]
+    if failed and retry:
+        # As in `_run`: an alias swapped by a rebuild while these ran, or an index being replaced.
+        return _run_together(index, bodies, retry=False)
+    if failed:
+        logger.error("Search failed: %s", str(failed[0].get("error") or failed[0].get("_shards"))[:500])
+        raise SearchUnavailable("search failed")
+    return responses
 
 
 def _safe_highlight(fragment: str) -> str:
@@ -702,7 +789,7 @@ def search_organizations(
         return OrganizationSearchResult(total=0, hits=[], facets=[], text=clean, sort=sort, size=size)
 
     def run(relaxed: bool) -> dict[str, Any]:
-        body = build_organization_search(
+        bodies = organization_searches(
             tokens=tokens,
             text=clean,
             filters=filters,
@@ -713,7 +800,9 @@ def search_organizations(
             facets=facets,
             relaxed=relaxed,
         )
-        return _run(ORGANIZATIONS.alias, body)
+        if len(bodies) == 1:
+            return _run(ORGANIZATIONS.alias, bodies[0])
+        return merge_responses(_run_together(ORGANIZATIONS.alias, bodies))
 
     response = run(relaxed=False)
     # No profile holds every word: rather than nothing, the profiles holding all but one of

@@ -288,7 +288,29 @@ def test_search_calls(shared_world: SearchWorld) -> None:
     assert queries.search_calls(w.outsider, "", queries.CallFilters(open_only=True)).total == 1
 
 
+@pytest.mark.parametrize("text", ["paiement", ""])  # a search, and browsing (two searches in one request)
 @override_settings(ELASTICSEARCH_URL="http://127.0.0.1:9")
-def test_unreachable_engine_is_reported_not_crashed(shared_world: SearchWorld) -> None:
+def test_unreachable_engine_is_reported_not_crashed(shared_world: SearchWorld, text: str) -> None:
     with pytest.raises(queries.SearchUnavailable):
-        search_organizations(shared_world.superuser, text="paiement")
+        search_organizations(shared_world.superuser, text=text)
+
+
+@pytest.mark.parametrize("text", ["", "paiement", "réseaux"])
+def test_split_counts_match_one_search_with_filter_wrappers(shared_world: SearchWorld, text: str) -> None:
+    # With selections (or no words) the page of hits and the counts are separate searches;
+    # they must say exactly what one search with filter-wrapped aggregations says.
+    w = shared_world
+    filters = OrganizationFilters(cluster=("MNC", "IR", "SYS"), country=("MA", "FR"))
+    tokens = queries.viewer_access_tokens(w.superuser)
+    assert tokens is not None
+    body = queries.build_organization_search(tokens=tokens, text=text, filters=filters, sort="relevance", size=20)
+    assert len(queries.organization_searches(tokens=tokens, text=text, filters=filters, sort="relevance", size=20)) == 4
+    single = queries._run(queries.ORGANIZATIONS.alias, body)
+    split = search_organizations(w.superuser, text=text, filters=filters)
+    assert split.total == single["hits"]["total"]["value"] > 0
+    assert split.ids == [int(hit["_source"]["org_id"]) for hit in single["hits"]["hits"]]
+    for name in queries.FACETS:
+        aggregation = single["aggregations"][name]
+        buckets = aggregation.get("values", aggregation)["buckets"]
+        expected = {str(b.get("key_as_string", b["key"])): b["doc_count"] for b in buckets}
+        assert {k: v for k, v in facet(split, name).items() if v} == expected, name
