@@ -122,7 +122,8 @@ class OrganizationDocument(Document):
     # looks at a handful of fields instead of every text in three analyses. The per-text
     # fields stay for recommendations (offers against needs), similar profiles and highlights.
     # French stems only: the light French stemmer also reduces English plurals ("networks"),
-    # and one analysis per group halves the fields a query scores.
+    # and one analysis per group halves the fields a query scores. `index_phrases` makes a
+    # two-word phrase or synonym ("systèmes embarqués" <-> "embedded systems") one term here.
     topics = Text(analyzer=FRENCH, search_analyzer=FRENCH_SEARCH, index_phrases=True)
     details = Text(analyzer=FRENCH, search_analyzer=FRENCH_SEARCH)
     # Descriptions are searched through `details` only (analysing them twice cost a tenth of a
