@@ -621,6 +621,8 @@ def run_http(queries: list[BenchQuery], token: str, env: dict[str, str], warm_up
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             local: list[float] = []
             for i, query in enumerate([*warm, *share]):
+                if i == len(warm):
+                    warmed.wait(timeout=300)  # the timed part starts for every client at once
                 started = time.perf_counter()
                 try:
                     conn.request("GET", http_path(query), headers=headers)
@@ -644,13 +646,15 @@ def run_http(queries: list[BenchQuery], token: str, env: dict[str, str], warm_up
                 latencies.millis.extend(local)
 
         # Each query once, spread over the clients, all clients at once: 8 requests in flight throughout.
+        warmed = threading.Barrier(CLIENTS + 1)
         threads = [
             threading.Thread(target=client, args=(queries[i::CLIENTS], warm_up[i::CLIENTS][:WARM_UP]))
             for i in range(CLIENTS)
         ]
-        started = time.perf_counter()
         for thread in threads:
             thread.start()
+        warmed.wait(timeout=300)
+        started = time.perf_counter()
         for thread in threads:
             thread.join()
         seconds = time.perf_counter() - started
