@@ -332,7 +332,7 @@ def build_recommendation_query(
                 {
                     "multi_match": {
                         "query": text,
-                        "fields": ["competences", "competences.fr", "competences.en"],
+                        "fields": ["competences.fr"],  # French stems fold plurals in both languages
                         "operator": "and",
                         "_name": f"competence:{i}",
                     }
