@@ -452,14 +452,9 @@ def build_organization_search(
     elif from_:
         body["from"] = from_
     if facets:
-        aggs: dict[str, Any] = {}
-        for name, spec in FACETS.items():
-            others = [f for other, f in active.items() if other != name]
-            terms = {"terms": {"field": spec.field, "size": spec.size}}
-            # A filter wrapper only where another facet's selection applies: without one,
-            # the plain terms aggregation counts the query's hits directly.
-            aggs[name] = {"filter": {"bool": {"filter": others}}, "aggs": {"values": terms}} if others else terms
-        body["aggs"] = aggs
+        # Counts of the query's hits; with facet selections, `organization_searches` counts
+        # in separate searches instead (each facet ignoring its own selection).
+        body["aggs"] = {name: {"terms": {"field": spec.field, "size": spec.size}} for name, spec in FACETS.items()}
     if text:
         body["highlight"] = {
             "pre_tags": [documents.HIGHLIGHT_PRE],
@@ -515,7 +510,7 @@ def organization_searches(
 
     active = {name: f for name in FACETS if (f := facet_filter(name, filters.selected(name))) is not None}
     if not facets or (text and not active):
-        return [one_search(facets)]
+        return [one_search(facets)]  # no selection: the plain counts of the one search are right
     hits = one_search(False)
     hits["track_total_hits"] = False  # the count below has it: the page of hits may skip non-competitive ones
     matching = list(hits["query"]["bool"]["filter"]) + ([text_query(text, relaxed=relaxed)] if text else [])

@@ -303,7 +303,18 @@ def test_split_counts_match_one_search_with_filter_wrappers(shared_world: Search
     filters = OrganizationFilters(cluster=("MNC", "IR", "SYS"), country=("MA", "FR"))
     tokens = queries.viewer_access_tokens(w.superuser)
     assert tokens is not None
-    body = queries.build_organization_search(tokens=tokens, text=text, filters=filters, sort="relevance", size=20)
+    body = queries.build_organization_search(
+        tokens=tokens, text=text, filters=filters, sort="relevance", size=20, facets=False
+    )
+    # The reference: one search, each facet counted under a filter of the other selections.
+    selections = {n: queries.facet_filter(n, filters.selected(n)) for n in queries.FACETS}
+    body["aggs"] = {
+        name: {
+            "filter": {"bool": {"filter": [f for other, f in selections.items() if f and other != name]}},
+            "aggs": {"values": {"terms": {"field": spec.field, "size": spec.size}}},
+        }
+        for name, spec in queries.FACETS.items()
+    }
     assert len(queries.organization_searches(tokens=tokens, text=text, filters=filters, sort="relevance", size=20)) == 4
     single = queries._run(queries.ORGANIZATIONS.alias, body)
     split = search_organizations(w.superuser, text=text, filters=filters)
