@@ -527,8 +527,6 @@ def organization_searches(
 
 def merge_responses(responses: list[dict[str, Any]]) -> dict[str, Any]:
     """One response from `organization_searches`' parts: hits of the first, total and counts of the rest."""
-    if len(responses) == 1:
-        return responses[0]
     hits, counts, *per_selection = responses
     aggregations = dict(counts.get("aggregations", {}))
     for part in per_selection:
@@ -722,8 +720,7 @@ _LABEL_TABLES: dict[str, Mapping[str, Any]] = {
 def _facets(aggregations: Mapping[str, Any], filters: OrganizationFilters) -> list[Facet]:
     out: list[Facet] = []
     for name, spec in FACETS.items():
-        aggregation = aggregations.get(name, {})
-        buckets = aggregation.get("values", aggregation).get("buckets", [])
+        buckets = aggregations.get(name, {}).get("buckets", [])
         selected = set(filters.selected(name))
         counts: dict[str, int] = {}
         for bucket in buckets:
@@ -743,10 +740,8 @@ def _facets(aggregations: Mapping[str, Any], filters: OrganizationFilters) -> li
 def _selections_emptied(aggregations: Mapping[str, Any], filters: OrganizationFilters) -> bool:
     """True when a selected facet's own counts (which ignore that selection) show hits: the text matched."""
     for name in FACETS:
-        if filters.selected(name) and name in aggregations:
-            aggregation = aggregations[name]
-            if any(bucket["doc_count"] for bucket in aggregation.get("values", aggregation).get("buckets", [])):
-                return True
+        if filters.selected(name) and any(b["doc_count"] for b in aggregations.get(name, {}).get("buckets", [])):
+            return True
     return False
 
 
