@@ -7,6 +7,8 @@
   enforced while reading (a missing or lying Content-Length cannot bypass it),
   strict UTF-8, no lone surrogates anywhere (they would make the response
   encoder fail later), no NaN/Infinity, bounded nesting.
+* `TokenAuthentication` is DRF's, with the token's user read by a query
+  compiled once per process.
 * `Pagination` is page-number pagination with a bounded, client-chosen size.
 * The `Strict*Field` classes refuse JSON values of the wrong type instead of
   coercing them (DRF turns `123` into `"123"` and `"yes"` into `True`).
@@ -25,6 +27,7 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -32,11 +35,13 @@ from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
-from rest_framework import exceptions, parsers, serializers, status
+from rest_framework import authentication, exceptions, parsers, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.utils import json
+
+from maillage.db import CompiledQuery
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +131,27 @@ class FormParser(parsers.FormParser):
         import io
 
         return super().parse(io.BytesIO(_read_limited(stream)), media_type, parser_context)
+
+
+# Whose token this is: asked on every API request, so compiled once (see maillage/db.py).
+_USER_BY_TOKEN: CompiledQuery[Any] = CompiledQuery(
+    lambda key: get_user_model().objects.filter(auth_token__key=key), str
+)
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    """DRF's token authentication (`Authorization: Token <key>`), its user read by a precompiled query.
+
+    `request.auth` is the token's key (DRF's own gives the `Token` row, which nothing here reads).
+    """
+
+    def authenticate_credentials(self, key: str) -> tuple[Any, str]:
+        users = _USER_BY_TOKEN.objects(key)
+        if not users:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if not users[0].is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return users[0], key
 
 
 class Pagination(PageNumberPagination):

@@ -32,6 +32,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 
+from maillage.db import CompiledQuery
 from matchmaking.models import (
     Cluster,
     ClusterAgreement,
@@ -85,21 +86,30 @@ def member_cluster_ids(user: Any) -> frozenset[int]:
     )
 
 
-def member_and_staff_cluster_ids(user: Any) -> tuple[frozenset[int], frozenset[int]]:
-    """`member_cluster_ids` and `staff_cluster_ids` in one query (every search asks for both)."""
-    if not _is_authenticated(user):
-        return frozenset(), frozenset()
+def _member_and_staff_clusters(user_id: int) -> QuerySet[Any]:
     member = (
-        Membership.objects.filter(organization__members__user_id=user.pk, status=MembershipStatus.ADMITTED)
+        Membership.objects.filter(organization__members__user_id=user_id, status=MembershipStatus.ADMITTED)
         .order_by()
         .values_list("cluster_id", Value(False, output_field=BooleanField()))
     )
     staff = (
-        ClusterStaff.objects.filter(user_id=user.pk)
+        ClusterStaff.objects.filter(user_id=user_id)
         .order_by()
         .values_list("cluster_id", Value(True, output_field=BooleanField()))
     )
-    rows = list(member.union(staff, all=True))
+    return member.union(staff, all=True)
+
+
+# Every search and recommendation asks this: compiling the union each time cost more
+# Python time than the database took to answer it.
+_MEMBER_AND_STAFF_CLUSTERS = CompiledQuery(_member_and_staff_clusters)
+
+
+def member_and_staff_cluster_ids(user: Any) -> tuple[frozenset[int], frozenset[int]]:
+    """`member_cluster_ids` and `staff_cluster_ids` in one query (every search asks for both)."""
+    if not _is_authenticated(user):
+        return frozenset(), frozenset()
+    rows = _MEMBER_AND_STAFF_CLUSTERS.rows(user.pk)
     return (
         frozenset(cluster_id for cluster_id, is_staff in rows if not is_staff),
         frozenset(cluster_id for cluster_id, is_staff in rows if is_staff),

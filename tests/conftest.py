@@ -10,6 +10,7 @@ is silently skipped in CI.
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 
@@ -39,6 +40,8 @@ def _test_settings(settings: pytest.FixtureRequest) -> None:
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Rate counters (API throttles, messaging) outlive a test in Redis: each test counts afresh.
+    settings.RATE_LIMIT_NAMESPACE = f"test-{uuid.uuid4().hex[:8]}"  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)

@@ -28,10 +28,10 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
-from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from maillage.api import JSONParser, Pagination
+from maillage.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 from matchmaking import access, selectors
 from matchmaking.api import serializers as s
 from matchmaking.models import (

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from allauth.mfa.models import Authenticator
 from rest_framework.authtoken.models import Token
-from rest_framework.throttling import ScopedRateThrottle
 
+from maillage.throttling import ScopedRateThrottle
 from matchmaking.models import OrganizationMember, OrganizationRole, StaffRole
 from tests.api.conftest import World, client, make_staff, make_user
 from tests.fixtures.people import PASSWORD

@@ -54,7 +54,7 @@ def _isolated_layer_and_cache(settings: Any) -> Iterator[None]:
                 "CONFIG": {"hosts": [redis_url], "prefix": test_prefix},
             }
         }
-    settings.MESSAGING_RATE_NAMESPACE = test_prefix
+    settings.RATE_LIMIT_NAMESPACE = test_prefix
     channel_layers.backends = {}
     yield
     channel_layers.backends = {}
