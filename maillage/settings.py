@@ -247,6 +247,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "maillage.api.Pagination",
+    "DEFAULT_RENDERER_CLASSES": [
+        "maillage.api.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "PAGE_SIZE": 25,
     # DRF's parsers with a body-size limit and strict decoding (see maillage/api.py).
     "DEFAULT_PARSER_CLASSES": [

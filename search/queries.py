@@ -22,11 +22,11 @@ import time
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -609,7 +609,7 @@ def _run_together(index: str, bodies: list[dict[str, Any]], *, retry: bool = Tru
 
 def _safe_highlight(fragment: str) -> str:
     """Escape everything, then turn only our private markers into <mark>."""
-    escaped = str(escape(fragment))
+    escaped = escape(fragment)  # what Django's escape() does, without its lazy-string wrapper
     if escaped.count(documents.HIGHLIGHT_PRE) != escaped.count(documents.HIGHLIGHT_POST):
         return escaped.replace(documents.HIGHLIGHT_PRE, "").replace(documents.HIGHLIGHT_POST, "")
     return escaped.replace(documents.HIGHLIGHT_PRE, "<mark>").replace(documents.HIGHLIGHT_POST, "</mark>")

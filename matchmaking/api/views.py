@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -30,7 +30,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from maillage.api import JSONParser, Pagination
+from maillage.api import JSONParser, Pagination, TokenAuthentication
 from maillage.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 from matchmaking import access, selectors
 from matchmaking.api import serializers as s
