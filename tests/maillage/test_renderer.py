@@ -14,7 +14,7 @@ from rest_framework.renderers import JSONRenderer as DRFRenderer
 
 from maillage.api import JSONRenderer
 
-PAYLOAD: dict[str, Any] = {
+PAYLOAD: dict[Any, Any] = {
     "text": 'Réseaux & مرحبا 🚀 "quoted" <mark>x</mark> \\ \n\t',
     "separators": "line\u2028paragraph\u2029end",
     "numbers": [0, -1, 2**53, 1.5, 0.1, 1234.5678, True, False, None],
