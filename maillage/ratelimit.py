@@ -20,7 +20,6 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -32,11 +31,26 @@ _local_counts: dict[str, int] = {}
 _local_lock = threading.Lock()
 
 
-@cache
-def redis_client(url: str) -> Any:
-    import redis
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
 
-    return redis.Redis.from_url(url)
+
+def redis_client(url: str) -> Any:
+    """One client (one connection pool) per process and URL.
+
+    Made under a lock: two clients made at once by a process's first requests left one
+    unreferenced, and a `Redis.from_url` client closes its whole pool when collected,
+    connections other threads were using included.
+    """
+    client = _clients.get(url)
+    if client is None:
+        import redis
+
+        with _clients_lock:
+            client = _clients.get(url)
+            if client is None:
+                client = _clients[url] = redis.Redis(connection_pool=redis.ConnectionPool.from_url(url))
+    return client
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,9 @@ class OrganizationDocument(Document):
     size_band = Keyword()
     languages = Keyword()
     has_track_record = Boolean()
+    # Every facet value once more, as "facet\x1fvalue" (`facet_values`), for the aggregation
+    # that counts them all at once; doc values only, nothing searches it.
+    facet_values = Keyword(index=False)
     eu_projects_count = Integer()
     validated = Boolean()
     labels_count = Integer()
@@ -424,7 +427,7 @@ def organization_document(
     else:
         location = city_location(org.city)
     tokens = access_tokens(scope)
-    return {
+    document = {
         "org_id": org.pk,
         "name": name,
         "legal_name": clean_text(org.legal_name),
@@ -464,6 +467,42 @@ def organization_document(
         "updated_at": org.updated_at.isoformat() if isinstance(org.updated_at, datetime) else None,
         "version": org.version,
     }
+    document["facet_values"] = facet_values(document)
+    return document
+
+
+# Facet name -> the document field it counts and filters on (`search.queries.FACETS` labels them).
+FACET_FIELDS = {
+    "cluster": "cluster_codes",
+    "country": "country",
+    "kind": "kind",
+    "size_band": "size_band",
+    "theme": "themes",
+    "opportunity_kind": "opportunity_kinds",
+    "trl": "trl_ranges",
+    "language": "languages",
+    "track_record": "has_track_record",
+}
+FACET_SEPARATOR = "\x1f"
+
+
+def facet_value(value: Any) -> str:
+    """A field value as a facet value: booleans as "true"/"false" (as Elasticsearch names them)."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def facet_values(document: dict[str, Any]) -> list[str]:
+    """Every facet value of a document as "facet\x1fvalue".
+
+    One terms aggregation over these counts every facet: nine aggregations, one per field,
+    cost twice the time over the hits of a broad search.
+    """
+    out: list[str] = []
+    for name, field in FACET_FIELDS.items():
+        value = document.get(field)
+        for item in value if isinstance(value, list) else [] if value is None else [value]:
+            out.append(f"{name}{FACET_SEPARATOR}{facet_value(item)}")
+    return out
 
 
 # The columns a document is made of (`.only()`: parsing the others was a tenth of a rebuild's Python time).

@@ -139,17 +139,23 @@ class FacetSpec:
 FACETS: dict[str, FacetSpec] = {
     spec.name: spec
     for spec in (
-        FacetSpec("cluster", "cluster_codes", gettext_lazy("Cluster")),
-        FacetSpec("country", "country", gettext_lazy("Country")),
-        FacetSpec("kind", "kind", gettext_lazy("Kind of organization")),
-        FacetSpec("size_band", "size_band", gettext_lazy("Size")),
-        FacetSpec("theme", "themes", gettext_lazy("Theme")),
-        FacetSpec("opportunity_kind", "opportunity_kinds", gettext_lazy("Offers and needs")),
-        FacetSpec("trl", "trl_ranges", gettext_lazy("Technology readiness (TRL)")),
-        FacetSpec("language", "languages", gettext_lazy("Languages")),
-        FacetSpec("track_record", "has_track_record", gettext_lazy("EU project track record")),
+        FacetSpec(name, documents.FACET_FIELDS[name], label)
+        for name, label in (
+            ("cluster", gettext_lazy("Cluster")),
+            ("country", gettext_lazy("Country")),
+            ("kind", gettext_lazy("Kind of organization")),
+            ("size_band", gettext_lazy("Size")),
+            ("theme", gettext_lazy("Theme")),
+            ("opportunity_kind", gettext_lazy("Offers and needs")),
+            ("trl", gettext_lazy("Technology readiness (TRL)")),
+            ("language", gettext_lazy("Languages")),
+            ("track_record", gettext_lazy("EU project track record")),
+        )
     )
 }
+# Buckets of the one aggregation over `facet_values`: at least every value of every facet
+# (clusters, countries, kinds, themes... a taxonomy, not user data), so the counts are exact.
+FACET_VALUES_SIZE = 2_000
 SORTS = ("relevance", "name", "updated")
 
 LANGUAGE_NAMES = {
@@ -454,7 +460,7 @@ def build_organization_search(
     if facets:
         # Counts of the query's hits; with facet selections, `organization_searches` counts
         # in separate searches instead (each facet ignoring its own selection).
-        body["aggs"] = {name: {"terms": {"field": spec.field, "size": spec.size}} for name, spec in FACETS.items()}
+        body["aggs"] = facet_aggregations(list(FACETS))
     if text:
         body["highlight"] = {
             "pre_tags": [documents.HIGHLIGHT_PRE],
@@ -516,21 +522,48 @@ def organization_searches(
     matching = list(hits["query"]["bool"]["filter"]) + ([text_query(text, relaxed=relaxed)] if text else [])
 
     def count(selections: list[dict[str, Any]], names: list[str], total: bool) -> dict[str, Any]:
-        aggs = {name: {"terms": {"field": FACETS[name].field, "size": FACETS[name].size}} for name in names}
         query = {"bool": {"filter": matching + selections}}
-        return {"size": 0, "track_total_hits": total, "query": query, "aggs": aggs}
+        return {"size": 0, "track_total_hits": total, "query": query, "aggs": facet_aggregations(names)}
 
     counts = count(list(active.values()), [name for name in FACETS if name not in active], total=True)
     per_selection = [count([f for other, f in active.items() if other != name], [name], False) for name in active]
     return [hits, counts, *per_selection]
 
 
+def facet_aggregations(names: list[str]) -> dict[str, Any]:
+    """Counts of the named facets: one aggregation per facet for one, one over `facet_values` for several.
+
+    `facet_buckets` reads either into `{facet: {"buckets": [...]}}`.
+    """
+    if len(names) == 1:
+        spec = FACETS[names[0]]
+        return {spec.name: {"terms": {"field": spec.field, "size": spec.size}}}
+    return {"facet_values": {"terms": {"field": "facet_values", "size": FACET_VALUES_SIZE}}}
+
+
+def facet_buckets(aggregations: Mapping[str, Any]) -> dict[str, Any]:
+    """Per-facet buckets (value, count; most frequent first, at most the facet's size) from `facet_aggregations`."""
+    out = {name: value for name, value in aggregations.items() if name in FACETS}
+    combined = aggregations.get("facet_values")
+    if combined is not None:
+        split: dict[str, list[dict[str, Any]]] = {}
+        for bucket in combined["buckets"]:  # most frequent first, then by value: as per-field aggregations
+            name, _separator, value = str(bucket["key"]).partition(documents.FACET_SEPARATOR)
+            if name in FACETS and len(split.setdefault(name, [])) < FACETS[name].size:
+                split[name].append({"key": value, "doc_count": bucket["doc_count"]})
+        out.update({name: {"buckets": buckets} for name, buckets in split.items() if name not in out})
+    return out
+
+
 def merge_responses(responses: list[dict[str, Any]]) -> dict[str, Any]:
-    """One response from `organization_searches`' parts: hits of the first, total and counts of the rest."""
+    """One response from `organization_searches`' parts: hits of the first, total and counts of the rest.
+
+    A selected facet's counts come from its own search (they ignore its selection).
+    """
     hits, counts, *per_selection = responses
-    aggregations = dict(counts.get("aggregations", {}))
+    aggregations = facet_buckets(counts.get("aggregations", {}))
     for part in per_selection:
-        aggregations.update(part.get("aggregations", {}))
+        aggregations.update(facet_buckets(part.get("aggregations", {})))
     return {"hits": {"hits": hits["hits"]["hits"], "total": counts["hits"]["total"]}, "aggregations": aggregations}
 
 
@@ -792,7 +825,8 @@ def search_organizations(
             relaxed=relaxed,
         )
         if len(bodies) == 1:
-            return _run(ORGANIZATIONS.alias, bodies[0])
+            response = _run(ORGANIZATIONS.alias, bodies[0])
+            return {**response, "aggregations": facet_buckets(response.get("aggregations", {}))}
         return merge_responses(_run_together(ORGANIZATIONS.alias, bodies))
 
     response = run(relaxed=False)

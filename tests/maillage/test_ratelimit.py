@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import pytest
@@ -83,3 +84,27 @@ def test_api_throttle_without_redis_counts_in_memory(monkeypatch: pytest.MonkeyP
     api.force_authenticate(make_user("local@atlas.test"))
 
     assert [api.get("/api/me/").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_one_redis_client_per_process_even_when_first_asked_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A process's first requests ask for the client together: they must all get the same one
+    # (a second client, dropped, used to close the connections of the first's pool).
+    url = os.environ.get("REDIS_URL", "") or "redis://127.0.0.1:6379/0"
+    monkeypatch.setattr(ratelimit, "_clients", {})
+    start = threading.Barrier(16)
+    seen: list[Any] = []
+
+    def ask() -> None:
+        start.wait()
+        seen.append(ratelimit.redis_client(url))
+
+    threads = [threading.Thread(target=ask) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(seen) == 16
+    assert len({id(client) for client in seen}) == 1
+    # Its pool belongs to the process, not to the client object
+    assert seen[0].auto_close_connection_pool is False

@@ -50,8 +50,17 @@ def test_document_carries_profile_offers_scope_and_track_record(shared_world: Se
     assert doc["location"] == {"lat": pytest.approx(33.5731), "lon": pytest.approx(-7.5898)}
     assert doc["languages"] == ["ar", "en", "fr"]
     assert doc["has_track_record"] is False
+    assert set(doc["facet_values"]) >= {
+        "cluster\x1fMNC",
+        "theme\x1fe-payment",
+        "opportunity_kind\x1ftechnology_offer",
+        "trl\x1f7-9",
+        "language\x1far",
+        "track_record\x1ffalse",
+    }
     breizh = get_client().get(index=ORGANIZATIONS.alias, id=str(w.breizh.pk))["_source"]
     assert breizh["has_track_record"] is True
+    assert "track_record\x1ftrue" in breizh["facet_values"]
     assert breizh["eu_projects_count"] == 1
     assert "public" in breizh["access"]
 

@@ -325,3 +325,41 @@ def test_split_counts_match_one_search_with_filter_wrappers(shared_world: Search
         buckets = aggregation.get("values", aggregation)["buckets"]
         expected = {str(b.get("key_as_string", b["key"])): b["doc_count"] for b in buckets}
         assert {k: v for k, v in facet(split, name).items() if v} == expected, name
+
+
+@pytest.mark.parametrize("text", ["paiement", "réseaux", "cybersécurité"])
+def test_counts_of_all_facets_at_once_match_one_aggregation_per_facet(shared_world: SearchWorld, text: str) -> None:
+    # Without selections, one aggregation over `facet_values` counts every facet; the reference
+    # counts each facet with its own aggregation over its field.
+    w = shared_world
+    tokens = queries.viewer_access_tokens(w.superuser)
+    assert tokens is not None
+    body = queries.build_organization_search(
+        tokens=tokens, text=text, filters=OrganizationFilters(), sort="relevance", size=20, facets=False
+    )
+    body["aggs"] = {name: {"terms": {"field": spec.field, "size": spec.size}} for name, spec in queries.FACETS.items()}
+    reference = queries._run(queries.ORGANIZATIONS.alias, body)["aggregations"]
+
+    result = search_organizations(w.superuser, text=text)
+
+    assert result.total > 0
+    for name in queries.FACETS:
+        expected = {str(b.get("key_as_string", b["key"])): b["doc_count"] for b in reference[name]["buckets"]}
+        assert facet(result, name) == expected, name
+    assert {name for name in queries.FACETS if facet(result, name)} >= {"cluster", "country", "kind", "track_record"}
+
+
+def test_facet_buckets_keep_each_facets_size_and_order() -> None:
+    # Buckets come most frequent first; each facet keeps at most its own size
+    combined = {
+        "facet_values": {
+            "buckets": [{"key": f"country\x1fC{i:03d}", "doc_count": 500 - i} for i in range(80)]
+            + [{"key": "track_record\x1ftrue", "doc_count": 3}, {"key": "unknown\x1fx", "doc_count": 2}]
+        }
+    }
+
+    buckets = queries.facet_buckets(combined)
+
+    assert [b["key"] for b in buckets["country"]["buckets"]] == [f"C{i:03d}" for i in range(50)]
+    assert buckets["track_record"]["buckets"] == [{"key": "true", "doc_count": 3}]
+    assert set(buckets) == {"country", "track_record"}
