@@ -97,6 +97,8 @@ TEMPLATES = [
 ]
 
 ASGI_APPLICATION = "maillage.asgi.application"
+# Threads answering HTTP requests in each server process (see maillage/asgi.py).
+HTTP_THREADS = int(os.environ.get("HTTP_THREADS", "10"))
 
 # --- Database --------------------------------------------------------------
 DATABASES = {
@@ -106,9 +108,10 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_POOL", True):
-    # Under ASGI every request runs in a new thread, so persistent connections cannot be
-    # reused and each request paid a PostgreSQL connection (a fifth of an API request's
-    # CPU): a pool per process instead (psycopg_pool, Django's built-in support).
+    # Requests run in a pool of threads, websocket consumers in threads of their own: one
+    # connection pool per process (psycopg_pool, Django's built-in support) shares the
+    # connections among them. Before it, each request paid a new PostgreSQL connection
+    # (a fifth of an API request's CPU). Keep max_size >= HTTP_THREADS.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,

@@ -1,0 +1,74 @@
+"""HTTP through the ASGI application the server runs: Django in a2wsgi's thread pool."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import HttpCommunicator
+from rest_framework.authtoken.models import Token
+
+from maillage.asgi import application
+from tests.fixtures.people import PASSWORD, make_user
+
+# The request runs in another thread, with its own database connection: committed data only.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def request(method: str, path: str, body: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None) -> Any:
+    """One request as an HTTP client sends it (with the body's length)."""
+    headers = list(headers or [])
+    if body and not any(name == b"transfer-encoding" for name, _value in headers):
+        headers.append((b"content-length", str(len(body)).encode()))
+    communicator = HttpCommunicator(application, method, path, body=body, headers=headers)
+    return async_to_sync(communicator.get_response)(timeout=10)
+
+
+def test_api_answers_with_token_and_text_intact() -> None:
+    user = make_user("nadia@atlas.test", full_name="نادية Benaïssa")
+    token = Token.objects.create(user=user)
+
+    response = request("GET", "/api/me/", headers=[(b"authorization", f"Token {token.key}".encode())])
+
+    assert response["status"] == 200
+    body = json.loads(response["body"])
+    assert body["email"] == "nadia@atlas.test"
+    assert body["full_name"] == "نادية Benaïssa"
+    assert dict(response["headers"])[b"content-type"] == b"application/json"
+
+
+def test_request_bodies_reach_django() -> None:
+    make_user("owner@atlas.test")
+    credentials = json.dumps({"email": "owner@atlas.test", "password": PASSWORD}).encode()
+
+    response = request("POST", "/api/auth/token/", credentials, [(b"content-type", b"application/json")])
+
+    assert response["status"] == 200
+    assert json.loads(response["body"])["token"] == Token.objects.get(user__email="owner@atlas.test").key
+
+
+def test_refusals_and_limits_hold() -> None:
+    assert request("GET", "/api/me/")["status"] == 401
+    huge = b'{"email": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    response = request("POST", "/api/auth/token/", huge, [(b"content-type", b"application/json")])
+    assert response["status"] == 413
+    assert request("GET", "/fr/no-such-page/")["status"] == 404
+
+
+def test_chunked_bodies_are_refused_not_emptied() -> None:
+    # Without a length, Django over WSGI would read an empty body: a clear 411 instead
+    make_user("owner@atlas.test")
+    credentials = json.dumps({"email": "owner@atlas.test", "password": PASSWORD}).encode()
+
+    response = request(
+        "POST",
+        "/api/auth/token/",
+        credentials,
+        [(b"content-type", b"application/json"), (b"transfer-encoding", b"chunked")],
+    )
+
+    assert response["status"] == 411
+    assert "Content-Length" in json.loads(response["body"])["detail"]
+    assert not Token.objects.exists()
