@@ -490,15 +490,18 @@ def organization_searches(
 ) -> list[dict[str, Any]]:
     """The searches answering one request, sent together (`_msearch`); `merge_responses` joins them.
 
-    One search when there are words and no facet is selected. Otherwise the page of hits
-    and the counts are separate searches, run side by side: a `size: 0` count with every
-    selection in its query and the facets without a selection as plain aggregations, and
-    one per selected facet, counting it with the other selections only. As aggregations
-    under filter wrappers in one search, each facet re-tested every hit of the words
-    against the other selections (four times the time at 100,000 profiles). The counts
-    use the words as a filter (no scoring), and being `size: 0`, Elasticsearch's request
-    cache keeps them until the index changes: browsing without words, the counts depend
-    only on the viewer's access tokens and the filters, which a cluster's members share.
+    One search when there are words and no facet is selected. Otherwise two, run side by
+    side: the page of hits, and a `size: 0` count with every selection in its query, which
+    gives the total and counts the facets without a selection (request-cacheable: browsing
+    without words, it depends only on the viewer's access tokens and the filters, which a
+    cluster's members share). The selections are the page's `post_filter`, so the page's
+    search also counts each selected facet over its words, under the other selections
+    (each facet's counts ignore its own selection): one search per selected facet cost a
+    search's fixed price each. Only the selected facets are counted under such filter
+    wrappers (all nine that way re-tested every hit against the other selections: four
+    times the time at 100,000 profiles); and without words, where the page's search
+    matches every visible profile, a facet needing a wrapper gets its own count search,
+    whose query narrows the profiles first.
     """
 
     def one_search(with_facets: bool) -> dict[str, Any]:
@@ -518,7 +521,10 @@ def organization_searches(
     if not facets or (text and not active):
         return [one_search(facets)]  # no selection: the plain counts of the one search are right
     hits = one_search(False)
-    hits["track_total_hits"] = False  # the count below has it: the page of hits may skip non-competitive ones
+    hits["track_total_hits"] = False  # the count below has it
+    in_page = [name for name in active if text or len(active) == 1]
+    if in_page:
+        hits["aggs"] = {name: selected_facet_aggregation(name, active) for name in in_page}
     matching = list(hits["query"]["bool"]["filter"]) + ([text_query(text, relaxed=relaxed)] if text else [])
 
     def count(selections: list[dict[str, Any]], names: list[str], total: bool) -> dict[str, Any]:
@@ -526,8 +532,19 @@ def organization_searches(
         return {"size": 0, "track_total_hits": total, "query": query, "aggs": facet_aggregations(names)}
 
     counts = count(list(active.values()), [name for name in FACETS if name not in active], total=True)
-    per_selection = [count([f for other, f in active.items() if other != name], [name], False) for name in active]
+    alone = [name for name in active if name not in in_page]
+    per_selection = [count([f for other, f in active.items() if other != name], [name], False) for name in alone]
     return [hits, counts, *per_selection]
+
+
+def selected_facet_aggregation(name: str, active: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    """A selected facet's counts under the other selections (in the search whose query has none)."""
+    spec = FACETS[name]
+    terms = {"terms": {"field": spec.field, "size": spec.size}}
+    others = [f for other, f in active.items() if other != name]
+    if not others:
+        return terms
+    return {"filter": {"bool": {"filter": others}}, "aggs": {"values": terms}}
 
 
 def facet_aggregations(names: list[str]) -> dict[str, Any]:
@@ -556,14 +573,14 @@ def facet_buckets(aggregations: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def merge_responses(responses: list[dict[str, Any]]) -> dict[str, Any]:
-    """One response from `organization_searches`' parts: hits of the first, total and counts of the rest.
-
-    A selected facet's counts come from its own search (they ignore its selection).
-    """
+    """One response from `organization_searches`' parts: the page (and selected facets' counts)
+    of the first, the total and the other facets' counts of the second, then any selected
+    facet counted in a search of its own."""
     hits, counts, *per_selection = responses
     aggregations = facet_buckets(counts.get("aggregations", {}))
-    for part in per_selection:
-        aggregations.update(facet_buckets(part.get("aggregations", {})))
+    for part in [hits, *per_selection]:
+        for name, aggregation in part.get("aggregations", {}).items():
+            aggregations[name] = aggregation.get("values", aggregation)  # unwrapped from its filter
     return {"hits": {"hits": hits["hits"]["hits"], "total": counts["hits"]["total"]}, "aggregations": aggregations}
 
 
@@ -599,7 +616,7 @@ def decode_cursor(cursor: str, fingerprint: str) -> list[Any]:
 
 def _run(index: str, body: dict[str, Any], *, retry: bool = True) -> dict[str, Any]:
     try:
-        response = get_client().search(index=index, **body)
+        response = get_client().search(index=index, request_cache=True, **body)
         if retry and response.body.get("_shards", {}).get("failed"):
             # The alias moved to a new index while this search ran on the old one (a rebuild's
             # swap): the same search on the alias now reaches the new index.
@@ -621,7 +638,7 @@ def _run(index: str, body: dict[str, Any], *, retry: bool = True) -> dict[str, A
 
 def _run_together(index: str, bodies: list[dict[str, Any]], *, retry: bool = True) -> list[dict[str, Any]]:
     """Several searches in one round trip (`_msearch`): the cluster runs them side by side."""
-    searches = [part for body in bodies for part in ({"index": index}, body)]
+    searches = [part for body in bodies for part in ({"index": index, "request_cache": True}, body)]
     try:
         responses: list[dict[str, Any]] = get_client().msearch(searches=searches).body["responses"]
     except (ESConnectionError, TransportError, LocalNodeNotRunning) as exc:

@@ -18,10 +18,13 @@
    `search.queries.search_organizations`: p50/p95 at full size, after an
    untimed warm-up with five other draws of the mix (seeds + 1 to + 5, 1,000
    queries), so the node's JIT reaches its steady state and its filter caches
-   are warm without having seen the timed queries.
+   are warm; the request cache (answers kept per identical request) is then
+   cleared, so no timed query finds an answer the warm-up (whose draws share
+   queries with the mix) or an earlier phase left.
 4. The same queries through `GET /api/search/organizations` (token auth)
    against a real uvicorn on 127.0.0.1 (one worker per core), 8 concurrent
-   clients, each warmed up with 25 queries of the other draws: p50/p95.
+   clients, each warmed up with 25 queries of the other draws, the request
+   cache cleared again before the timed part: p50/p95.
 5. The same queries on PostgreSQL with ILIKE, then with full-text search
    (tsvector over the same text fields, GIN index): p50/p95 and ratios to the
    search service. PostgreSQL answers hits + total only (no facets, no typo
@@ -531,6 +534,16 @@ def run_rebuild(env: dict[str, str]) -> dict[str, Any]:
 # --- 3. Service --------------------------------------------------------------------------------
 
 
+def clear_request_cache() -> None:
+    """Forget the answers Elasticsearch keeps per request: timed queries must not find the
+    answers of the warm-up (whose draws share many queries with the timed mix) or of the
+    previous phase (the same mix)."""
+    from search.client import get_client
+    from search.indexing import ORGANIZATIONS
+
+    get_client().indices.clear_cache(index=ORGANIZATIONS.alias, request=True)
+
+
 def run_service(queries: list[BenchQuery], viewer_id: int, warm_up: list[BenchQuery]) -> Latencies:
     from matchmaking.models import User
     from search.queries import SearchUnavailable, search_organizations
@@ -547,6 +560,7 @@ def run_service(queries: list[BenchQuery], viewer_id: int, warm_up: list[BenchQu
 
     for query in warm_up:  # another mix (other seed): connections, the node's JIT and filter caches
         one(query)
+    clear_request_cache()
     for query in queries:
         started = time.perf_counter()
         try:
@@ -646,7 +660,7 @@ def run_http(queries: list[BenchQuery], token: str, env: dict[str, str], warm_up
                 latencies.millis.extend(local)
 
         # Each query once, spread over the clients, all clients at once: 8 requests in flight throughout.
-        warmed = threading.Barrier(CLIENTS + 1)
+        warmed = threading.Barrier(CLIENTS + 1, action=clear_request_cache)
         threads = [
             threading.Thread(target=client, args=(queries[i::CLIENTS], warm_up[i::CLIENTS][:WARM_UP]))
             for i in range(CLIENTS)
