@@ -539,37 +539,44 @@ def organization_searches(
 
 def selected_facet_aggregation(name: str, active: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
     """A selected facet's counts under the other selections (in the search whose query has none)."""
-    spec = FACETS[name]
-    terms = {"terms": {"field": spec.field, "size": spec.size}}
+    terms = facet_terms([name])
     others = [f for other, f in active.items() if other != name]
     if not others:
         return terms
     return {"filter": {"bool": {"filter": others}}, "aggs": {"values": terms}}
 
 
-def facet_aggregations(names: list[str]) -> dict[str, Any]:
-    """Counts of the named facets: one aggregation per facet for one, one over `facet_values` for several.
-
-    `facet_buckets` reads either into `{facet: {"buckets": [...]}}`.
-    """
+def facet_terms(names: list[str]) -> dict[str, Any]:
+    """A `terms` aggregation over `facet_values` counting the named facets (one, or several at once)."""
+    # Lucene regular expressions: the facets' names then the separator (names are [a-z_]).
+    pattern = "(" + "|".join(names) + ")" + documents.FACET_SEPARATOR + ".*"
     if len(names) == 1:
-        spec = FACETS[names[0]]
-        return {spec.name: {"terms": {"field": spec.field, "size": spec.size}}}
-    return {"facet_values": {"terms": {"field": "facet_values", "size": FACET_VALUES_SIZE}}}
+        return {"terms": {"field": "facet_values", "include": pattern, "size": FACETS[names[0]].size}}
+    terms: dict[str, Any] = {"field": "facet_values", "size": FACET_VALUES_SIZE}
+    if set(names) != set(FACETS):
+        terms["include"] = pattern
+    return {"terms": terms}
+
+
+def facet_aggregations(names: list[str]) -> dict[str, Any]:
+    """Counts of the named facets, read back by `facet_buckets`."""
+    return {"facet_values": facet_terms(names)} if names else {}
 
 
 def facet_buckets(aggregations: Mapping[str, Any]) -> dict[str, Any]:
-    """Per-facet buckets (value, count; most frequent first, at most the facet's size) from `facet_aggregations`."""
-    out = {name: value for name, value in aggregations.items() if name in FACETS}
-    combined = aggregations.get("facet_values")
-    if combined is not None:
-        split: dict[str, list[dict[str, Any]]] = {}
-        for bucket in combined["buckets"]:  # most frequent first, then by value: as per-field aggregations
+    """Per-facet buckets (value, count; most frequent first, at most the facet's size).
+
+    From aggregations over `facet_values` (`facet_values`, or named after a selected facet,
+    possibly under a filter wrapper), into `{facet: {"buckets": [...]}}`.
+    """
+    split: dict[str, list[dict[str, Any]]] = {}
+    for aggregation in aggregations.values():
+        terms = aggregation.get("values", aggregation)  # unwrapped from its filter
+        for bucket in terms.get("buckets", []):  # most frequent first, then by value
             name, _separator, value = str(bucket["key"]).partition(documents.FACET_SEPARATOR)
             if name in FACETS and len(split.setdefault(name, [])) < FACETS[name].size:
                 split[name].append({"key": value, "doc_count": bucket["doc_count"]})
-        out.update({name: {"buckets": buckets} for name, buckets in split.items() if name not in out})
-    return out
+    return {name: {"buckets": buckets} for name, buckets in split.items()}
 
 
 def merge_responses(responses: list[dict[str, Any]]) -> dict[str, Any]:
@@ -579,8 +586,7 @@ def merge_responses(responses: list[dict[str, Any]]) -> dict[str, Any]:
     hits, counts, *per_selection = responses
     aggregations = facet_buckets(counts.get("aggregations", {}))
     for part in [hits, *per_selection]:
-        for name, aggregation in part.get("aggregations", {}).items():
-            aggregations[name] = aggregation.get("values", aggregation)  # unwrapped from its filter
+        aggregations.update(facet_buckets(part.get("aggregations", {})))
     return {"hits": {"hits": hits["hits"]["hits"], "total": counts["hits"]["total"]}, "aggregations": aggregations}
 
 
