@@ -459,7 +459,7 @@ def build_organization_search(
         body["from"] = from_
     if facets:
         # Counts of the query's hits; with facet selections, `organization_searches` counts
-        # in separate searches instead (each facet ignoring its own selection).
+        # them otherwise (each facet ignoring its own selection).
         body["aggs"] = facet_aggregations(list(FACETS))
     if text:
         body["highlight"] = {
@@ -621,6 +621,9 @@ def decode_cursor(cursor: str, fingerprint: str) -> list[Any]:
 
 
 def _run(index: str, body: dict[str, Any], *, retry: bool = True) -> dict[str, Any]:
+    """One search. Every search asks for the shard request cache (here and in `_run_together`):
+    a repeated request (same words, filters, page and viewer access) is answered from it until
+    the index next refreshes, which empties it."""
     try:
         response = get_client().search(index=index, request_cache=True, **body)
         if retry and response.body.get("_shards", {}).get("failed"):
@@ -780,8 +783,7 @@ def _facets(aggregations: Mapping[str, Any], filters: OrganizationFilters) -> li
         selected = set(filters.selected(name))
         counts: dict[str, int] = {}
         for bucket in buckets:
-            key = bucket.get("key_as_string", bucket["key"]) if name == "track_record" else bucket["key"]
-            counts[str(key)] = int(bucket["doc_count"])
+            counts[str(bucket["key"])] = int(bucket["doc_count"])
         for value in selected:  # a selected value stays visible (with 0) so it can be unticked
             counts.setdefault(value, 0)
         labels = facet_labels(name, counts)

@@ -76,7 +76,10 @@ def make_staff(email: str, cluster: Cluster, role: str, *, with_totp: bool = Tru
 
 @pytest.fixture(autouse=True)
 def _fresh_throttles() -> None:
-    """Throttle counters live in the cache, which outlives each test's database rollback."""
+    """allauth's rate limits (sign-in attempts) live in the cache, which outlives each test's rollback.
+
+    The API throttles' counters are per test already (`RATE_LIMIT_NAMESPACE`, tests/conftest.py).
+    """
     cache.clear()
 
 
