@@ -159,7 +159,7 @@ class OrganizationDocument(Document):
     languages = Keyword(doc_values=False)  # a facet: filtered here, counted in facet_values
     has_track_record = Boolean(doc_values=False)  # a facet: filtered here, counted in facet_values
     # Every facet value once more, as "facet\x1fvalue" (`facet_values`): the facets are counted
-    # there (all at once, or one with `include`), so their own fields keep no doc values.
+    # there (all at once), so their own fields keep no doc values.
     # Doc values only: nothing searches it.
     facet_values = Keyword(index=False)
     eu_projects_count = Integer()

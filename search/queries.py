@@ -531,7 +531,7 @@ def organization_searches(
         query = {"bool": {"filter": matching + selections}}
         return {"size": 0, "track_total_hits": total, "query": query, "aggs": facet_aggregations(names)}
 
-    counts = count(list(active.values()), [name for name in FACETS if name not in active], total=True)
+    counts = count(list(active.values()), list(FACETS), total=True)
     alone = [name for name in active if name not in in_page]
     per_selection = [count([f for other, f in active.items() if other != name], [name], False) for name in alone]
     return [hits, counts, *per_selection]
@@ -539,50 +539,56 @@ def organization_searches(
 
 def selected_facet_aggregation(name: str, active: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
     """A selected facet's counts under the other selections (in the search whose query has none)."""
-    terms = facet_terms([name])
     others = [f for other, f in active.items() if other != name]
     if not others:
-        return terms
-    return {"filter": {"bool": {"filter": others}}, "aggs": {"values": terms}}
+        return facet_terms()
+    return {"filter": {"bool": {"filter": others}}, "aggs": {"values": facet_terms()}}
 
 
-def facet_terms(names: list[str]) -> dict[str, Any]:
-    """A `terms` aggregation over `facet_values` counting the named facets (one, or several at once)."""
-    # Lucene regular expressions: the facets' names then the separator (names are [a-z_]).
-    pattern = "(" + "|".join(names) + ")" + documents.FACET_SEPARATOR + ".*"
+def facet_terms() -> dict[str, Any]:
+    """A `terms` aggregation counting every facet's values at once (over `facet_values`).
+
+    Where one facet is wanted, the others' buckets are dropped on reading (`facet_buckets`):
+    an `include` pattern keeping only its values cost more than counting them all (the
+    node compiles the pattern into an automaton on every search, then maps the kept
+    values), and the values are few (a taxonomy, not user data).
+    """
+    return {"terms": {"field": "facet_values", "size": FACET_VALUES_SIZE}}
+
+
+def facet_aggregations(names: Sequence[str]) -> dict[str, Any]:
+    """Counts of the named facets: every facet's (`facet_values`, read back by `facet_buckets`)
+    when several are wanted, one facet's when its name is the only one."""
+    if not names:
+        return {}
     if len(names) == 1:
-        return {"terms": {"field": "facet_values", "include": pattern, "size": FACETS[names[0]].size}}
-    terms: dict[str, Any] = {"field": "facet_values", "size": FACET_VALUES_SIZE}
-    if set(names) != set(FACETS):
-        terms["include"] = pattern
-    return {"terms": terms}
-
-
-def facet_aggregations(names: list[str]) -> dict[str, Any]:
-    """Counts of the named facets, read back by `facet_buckets`."""
-    return {"facet_values": facet_terms(names)} if names else {}
+        return {names[0]: facet_terms()}
+    return {"facet_values": facet_terms()}
 
 
 def facet_buckets(aggregations: Mapping[str, Any]) -> dict[str, Any]:
     """Per-facet buckets (value, count; most frequent first, at most the facet's size).
 
-    From aggregations over `facet_values` (`facet_values`, or named after a selected facet,
-    possibly under a filter wrapper), into `{facet: {"buckets": [...]}}`.
+    From aggregations over `facet_values` into `{facet: {"buckets": [...]}}`: the one named
+    `facet_values` gives every facet's counts; one named after a facet (possibly under a
+    filter wrapper, counting under the other selections) gives that facet's only.
     """
     split: dict[str, list[dict[str, Any]]] = {}
-    for aggregation in aggregations.values():
+    for aggregation_name, aggregation in aggregations.items():
+        wanted = FACETS.keys() if aggregation_name == "facet_values" else {aggregation_name}
         terms = aggregation.get("values", aggregation)  # unwrapped from its filter
         for bucket in terms.get("buckets", []):  # most frequent first, then by value
             name, _separator, value = str(bucket["key"]).partition(documents.FACET_SEPARATOR)
-            if name in FACETS and len(split.setdefault(name, [])) < FACETS[name].size:
+            if name in wanted and len(split.setdefault(name, [])) < FACETS[name].size:
                 split[name].append({"key": value, "doc_count": bucket["doc_count"]})
     return {name: {"buckets": buckets} for name, buckets in split.items()}
 
 
 def merge_responses(responses: list[dict[str, Any]]) -> dict[str, Any]:
-    """One response from `organization_searches`' parts: the page (and selected facets' counts)
-    of the first, the total and the other facets' counts of the second, then any selected
-    facet counted in a search of its own."""
+    """One response from `organization_searches`' parts: the total and the facets' counts of
+    the second (the selected facets' among them counted under their own selection), then
+    each selected facet's counts under the other selections, from the first (with the page)
+    or from a search of its own."""
     hits, counts, *per_selection = responses
     aggregations = facet_buckets(counts.get("aggregations", {}))
     for part in [hits, *per_selection]:

@@ -295,6 +295,11 @@ def test_unreachable_engine_is_reported_not_crashed(shared_world: SearchWorld, t
         search_organizations(shared_world.superuser, text=text)
 
 
+def one_facet_terms(name: str) -> dict[str, object]:
+    """The reference count of one facet: only its values, kept by a pattern."""
+    return {"terms": {"field": "facet_values", "include": f"{name}\x1f.*", "size": 1_000}}
+
+
 @pytest.mark.parametrize("text", ["", "paiement", "réseaux"])
 def test_split_counts_match_one_search_with_filter_wrappers(shared_world: SearchWorld, text: str) -> None:
     # With selections (or no words) the page of hits and the counts are separate searches;
@@ -311,7 +316,7 @@ def test_split_counts_match_one_search_with_filter_wrappers(shared_world: Search
     body["aggs"] = {
         name: {
             "filter": {"bool": {"filter": [f for other, f in selections.items() if f and other != name]}},
-            "aggs": {"values": queries.facet_terms([name])},
+            "aggs": {"values": one_facet_terms(name)},
         }
         for name in queries.FACETS
     }
@@ -338,7 +343,7 @@ def test_counts_of_all_facets_at_once_match_one_aggregation_per_facet(shared_wor
     body = queries.build_organization_search(
         tokens=tokens, text=text, filters=OrganizationFilters(), sort="relevance", size=20, facets=False
     )
-    body["aggs"] = {name: queries.facet_terms([name]) for name in queries.FACETS}
+    body["aggs"] = {name: one_facet_terms(name) for name in queries.FACETS}
     reference = queries._run(queries.ORGANIZATIONS.alias, body)["aggregations"]
 
     result = search_organizations(w.superuser, text=text)
@@ -364,3 +369,17 @@ def test_facet_buckets_keep_each_facets_size_and_order() -> None:
     assert [b["key"] for b in buckets["country"]["buckets"]] == [f"C{i:03d}" for i in range(50)]
     assert buckets["track_record"]["buckets"] == [{"key": "true", "doc_count": 3}]
     assert set(buckets) == {"country", "track_record"}
+
+
+def test_facet_buckets_read_only_the_named_facet_from_its_own_aggregation() -> None:
+    # An aggregation named after a facet counts every facet's values under the other
+    # selections; only the named facet's are its counts.
+    every = [{"key": "country\x1fMA", "doc_count": 7}, {"key": "kind\x1fsme", "doc_count": 5}]
+    aggregations = {"country": {"doc_count": 9, "values": {"buckets": every}}, "kind": {"buckets": every}}
+
+    buckets = queries.facet_buckets(aggregations)
+
+    assert buckets == {
+        "country": {"buckets": [{"key": "MA", "doc_count": 7}]},
+        "kind": {"buckets": [{"key": "sme", "doc_count": 5}]},
+    }
