@@ -10,10 +10,13 @@ from maillage.converters import IdConverter
 # Before any include(): every URLconf below may use <id:...>.
 register_converter(IdConverter, "id")
 
+# Prefixed areas first: resolving a path goes through the patterns in order, and each
+# include it falls through records everything it tried (the search API's busiest path
+# came after the many patterns of the matchmaking API).
 api_patterns: list[URLPattern | URLResolver] = [
-    path("", include("matchmaking.api.urls")),
-    path("messaging/", include("messaging.api.urls")),
     path("search/", include("search.api.urls")),
+    path("messaging/", include("messaging.api.urls")),
+    path("", include("matchmaking.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path(

@@ -14,6 +14,7 @@ the user knows what was searched.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -25,8 +26,10 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -766,11 +769,18 @@ def facet_labels(name: str, values: Iterable[str]) -> dict[str, str]:
         english = (get_language() or "fr").startswith("en")
         themes = reference_labels().themes
         return {v: themes[v][1 if english else 0] if v in themes else v for v in values}
-    table = _LABEL_TABLES.get(name, {})
-    return {v: str(table.get(v, v)) for v in values}
+    table = translated_labels(name, get_language() or settings.LANGUAGE_CODE)
+    return {v: table.get(v, v) for v in values}
 
 
-# Lazy labels, translated when shown: built once, not per search.
+@functools.cache
+def translated_labels(name: str, language: str) -> dict[str, str]:
+    """A facet's labels in one language, translated once per process rather than per search."""
+    with translation.override(language):
+        return {value: str(label) for value, label in _LABEL_TABLES.get(name, {}).items()}
+
+
+# Lazy labels, translated when shown (`translated_labels`).
 _LABEL_TABLES: dict[str, Mapping[str, Any]] = {
     "country": COUNTRY_NAMES,
     "kind": dict(OrganizationKind.choices),

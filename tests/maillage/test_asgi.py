@@ -1,4 +1,4 @@
-"""HTTP through the ASGI application the server runs: Django in a2wsgi's thread pool."""
+"""HTTP through the ASGI application the server runs: Django in a pool of threads (maillage/http_threads.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from channels.testing import HttpCommunicator
 from rest_framework.authtoken.models import Token
 
 from maillage.asgi import application
+from maillage.http_threads import ThreadedWSGI
 from tests.fixtures.people import PASSWORD, make_user
 
 # The request runs in another thread, with its own database connection: committed data only.
@@ -72,3 +73,50 @@ def test_chunked_bodies_are_refused_not_emptied() -> None:
     assert response["status"] == 411
     assert "Content-Length" in json.loads(response["body"])["detail"]
     assert not Token.objects.exists()
+
+
+class Streaming:
+    """A WSGI response given in parts (as Django's streaming and file responses are)."""
+
+    def __init__(self, parts: list[bytes]) -> None:
+        self.parts = parts
+        self.closed = False
+
+    def __iter__(self) -> Any:
+        return iter(self.parts)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_streaming_responses_are_sent_part_by_part_then_closed() -> None:
+    response = Streaming([b"premier ", b"", "و الثاني".encode()])
+
+    def wsgi_app(environ: dict[str, Any], start_response: Any) -> Streaming:
+        start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+        return response
+
+    async def exchange() -> list[dict[str, Any]]:
+        communicator = HttpCommunicator(ThreadedWSGI(wsgi_app, threads=2), "GET", "/stream")
+        await communicator.send_input({"type": "http.request", "body": b"", "more_body": False})
+        messages = [await communicator.receive_output(timeout=5)]
+        while messages[-1]["type"] == "http.response.start" or messages[-1].get("more_body"):
+            messages.append(await communicator.receive_output(timeout=5))
+        return messages
+
+    messages = async_to_sync(exchange)()
+
+    assert messages[0] == {
+        "type": "http.response.start",
+        "status": 200,
+        "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+    }
+    assert [m["body"] for m in messages[1:]] == [b"premier ", "و الثاني".encode(), b""]
+    assert response.closed
+
+
+def test_only_http_is_served() -> None:
+    app = ThreadedWSGI(lambda environ, start_response: [], threads=1)
+
+    with pytest.raises(ValueError, match="HTTP only"):
+        async_to_sync(app)({"type": "lifespan"}, None, print)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
+from django.utils import translation
 
 from matchmaking import access
 from search import queries
@@ -129,6 +130,20 @@ def test_renamed_cluster_shows_in_facets_at_once(shared_world: SearchWorld) -> N
     cluster.save()
     after = next(f for f in search_organizations(w.superuser).facets if f.name == "cluster")
     assert "Maroc Numeric Cluster (renamed)" in [v.label for v in after.values]
+
+
+def test_facet_labels_follow_the_readers_language(shared_world: SearchWorld) -> None:
+    def labels() -> dict[str, str]:
+        country = next(f for f in search_organizations(shared_world.superuser).facets if f.name == "country")
+        return {v.value: v.label for v in country.values}
+
+    with translation.override("fr"):
+        in_french = labels()
+    with translation.override("en"):
+        in_english = labels()
+
+    assert (in_french["MA"], in_french["FR"]) == ("Maroc", "France")
+    assert in_english["MA"] == "Morocco"
 
 
 def test_multi_select_facets_ignore_their_own_selection(shared_world: SearchWorld) -> None:
