@@ -55,17 +55,22 @@ class ThreadedWSGI:
     def respond(self, environ: Environ, loop: asyncio.AbstractEventLoop, send: Send) -> list[Message]:
         """Run the WSGI application (in a pool thread). A whole response comes back as the
         messages the loop sends; a streaming one is sent from here, part by part."""
-        start: list[Message] = []
+        start: list[Message] = []  # the start message, until it is sent
+        sent: list[Message] = []
 
         def hop(message: Message) -> None:
             asyncio.run_coroutine_threadsafe(send(message), loop).result()
 
-        def write(chunk: bytes) -> None:  # WSGI's legacy write(); Django does not use it
-            hop({"type": "http.response.body", "body": chunk, "more_body": True})
+        def write(chunk: bytes) -> None:  # also WSGI's legacy write(), which Django does not use
+            if not sent:  # an application may call start_response as late as its first part
+                sent.append(start[0])
+                hop(start[0])
+            if chunk:
+                hop({"type": "http.response.body", "body": chunk, "more_body": True})
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., None]:
-            if start and exc_info is None:
-                raise RuntimeError("start_response called twice without exc_info")
+            if sent and exc_info is not None:
+                raise exc_info[1].with_traceback(exc_info[2])  # too late to send an error page instead
             start[:] = [
                 {
                     "type": "http.response.start",
@@ -81,10 +86,9 @@ class ThreadedWSGI:
         try:
             if getattr(response, "streaming", True) is False:  # Django's HttpResponse: its body whole
                 return [*start, {"type": "http.response.body", "body": b"".join(response)}]
-            hop(start[0])
             for chunk in response:
-                if chunk:
-                    write(chunk)
+                write(chunk)
+            write(b"")  # the start, for a response without a body
             return [{"type": "http.response.body", "body": b""}]
         finally:
             close = getattr(response, "close", None)

@@ -75,6 +75,20 @@ def test_chunked_bodies_are_refused_not_emptied() -> None:
     assert not Token.objects.exists()
 
 
+def messages_of(app: ThreadedWSGI, method: str, path: str) -> list[dict[str, Any]]:
+    """Every message of the response, as the server receives them from the application."""
+
+    async def exchange() -> list[dict[str, Any]]:
+        communicator = HttpCommunicator(app, method, path)
+        await communicator.send_input({"type": "http.request", "body": b"", "more_body": False})
+        messages = [await communicator.receive_output(timeout=5)]
+        while messages[-1]["type"] == "http.response.start" or messages[-1].get("more_body"):
+            messages.append(await communicator.receive_output(timeout=5))
+        return messages
+
+    return async_to_sync(exchange)()
+
+
 class Streaming:
     """A WSGI response given in parts (as Django's streaming and file responses are)."""
 
@@ -96,15 +110,7 @@ def test_streaming_responses_are_sent_part_by_part_then_closed() -> None:
         start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
         return response
 
-    async def exchange() -> list[dict[str, Any]]:
-        communicator = HttpCommunicator(ThreadedWSGI(wsgi_app, threads=2), "GET", "/stream")
-        await communicator.send_input({"type": "http.request", "body": b"", "more_body": False})
-        messages = [await communicator.receive_output(timeout=5)]
-        while messages[-1]["type"] == "http.response.start" or messages[-1].get("more_body"):
-            messages.append(await communicator.receive_output(timeout=5))
-        return messages
-
-    messages = async_to_sync(exchange)()
+    messages = messages_of(ThreadedWSGI(wsgi_app, threads=2), "GET", "/stream")
 
     assert messages[0] == {
         "type": "http.response.start",
@@ -120,3 +126,16 @@ def test_only_http_is_served() -> None:
 
     with pytest.raises(ValueError, match="HTTP only"):
         async_to_sync(app)({"type": "lifespan"}, None, print)
+
+
+def test_applications_may_start_the_response_with_their_first_part() -> None:
+    # WSGI lets a generator call start_response when it yields its first part
+    def wsgi_app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("201 Created", [("X-Part", "first")])
+        yield b"one"
+        yield b"two"
+
+    messages = messages_of(ThreadedWSGI(wsgi_app, threads=1), "POST", "/late")
+
+    assert (messages[0]["status"], messages[0]["headers"]) == (201, [(b"x-part", b"first")])
+    assert b"".join(m["body"] for m in messages[1:]) == b"onetwo"
