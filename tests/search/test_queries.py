@@ -335,9 +335,9 @@ def test_split_counts_match_one_search_with_filter_wrappers(shared_world: Search
         }
         for name in queries.FACETS
     }
-    # The page and the counts; browsing, each selected facet counted by a search of its own
+    # With words, one search; browsing, the page, the counts and each selected facet counted by a search of its own
     parts = queries.organization_searches(tokens=tokens, text=text, filters=filters, sort="relevance", size=20)
-    assert len(parts) == (2 if text else 4)
+    assert len(parts) == (1 if text else 4)
     single = queries._run(queries.ORGANIZATIONS.alias, body)
     split = search_organizations(w.superuser, text=text, filters=filters)
     assert split.total == single["hits"]["total"]["value"] > 0
@@ -383,7 +383,8 @@ def test_facet_buckets_keep_each_facets_size_and_order() -> None:
 
     assert [b["key"] for b in buckets["country"]["buckets"]] == [f"C{i:03d}" for i in range(50)]
     assert buckets["track_record"]["buckets"] == [{"key": "true", "doc_count": 3}]
-    assert set(buckets) == {"country", "track_record"}
+    assert {name for name, counts in buckets.items() if counts["buckets"]} == {"country", "track_record"}
+    assert set(buckets) == set(queries.FACETS)  # the unknown facet left out
 
 
 def test_facet_buckets_read_only_the_named_facet_from_its_own_aggregation() -> None:
@@ -398,3 +399,19 @@ def test_facet_buckets_read_only_the_named_facet_from_its_own_aggregation() -> N
         "country": {"buckets": [{"key": "MA", "doc_count": 7}]},
         "kind": {"buckets": [{"key": "sme", "doc_count": 5}]},
     }
+
+
+def test_a_facets_own_counts_replace_those_under_every_selection() -> None:
+    # With words and selections, one search counts every facet under all the selections and
+    # each selected facet under the others: the latter are the selected facet's counts, even
+    # when they are none.
+    under_all = [{"key": "country\x1fMA", "doc_count": 4}, {"key": "kind\x1fsme", "doc_count": 4}]
+    aggregations = {
+        "facet_values": {"doc_count": 4, "values": {"buckets": under_all}},
+        "country": {"doc_count": 0, "values": {"buckets": []}},
+    }
+
+    buckets = queries.facet_buckets(aggregations)
+
+    assert buckets["country"] == {"buckets": []}
+    assert buckets["kind"] == {"buckets": [{"key": "sme", "doc_count": 4}]}
