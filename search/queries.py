@@ -526,15 +526,12 @@ def organization_searches(
         return [one_search(facets)]  # no selection: the plain counts of the one search are right
     if text:
         search = one_search(False)
-        under_all = {"filter": {"bool": {"filter": list(active.values())}}, "aggs": {"values": facet_terms()}}
-        search["aggs"] = {"facet_values": under_all} | {
+        search["aggs"] = {"facet_values": counted_under(list(active.values()))} | {
             name: selected_facet_aggregation(name, active) for name in active
         }
         return [search]
     hits = one_search(False)
     hits["track_total_hits"] = False  # the count below has it
-    if len(active) == 1:
-        hits["aggs"] = {name: selected_facet_aggregation(name, active) for name in active}
     visible = list(hits["query"]["bool"]["filter"])
 
     def count(selections: list[dict[str, Any]], names: list[str], total: bool) -> dict[str, Any]:
@@ -543,17 +540,27 @@ def organization_searches(
 
     counts = count(list(active.values()), list(FACETS), total=True)
     if len(active) == 1:
+        hits["aggs"] = {name: selected_facet_aggregation(name, active) for name in active}
         return [hits, counts]
-    per_selection = [count([f for other, f in active.items() if other != name], [name], False) for name in active]
+    per_selection = [count(other_selections(name, active), [name], False) for name in active]
     return [hits, counts, *per_selection]
 
 
 def selected_facet_aggregation(name: str, active: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
     """A selected facet's counts under the other selections (in the search whose query has none)."""
-    others = [f for other, f in active.items() if other != name]
-    if not others:
+    return counted_under(other_selections(name, active))
+
+
+def other_selections(name: str, active: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The filters of every selected facet but `name` (a facet's counts ignore its own selection)."""
+    return [f for other, f in active.items() if other != name]
+
+
+def counted_under(filters: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every facet's counts over the hits that pass `filters` (in a filter wrapper when there are any)."""
+    if not filters:
         return facet_terms()
-    return {"filter": {"bool": {"filter": others}}, "aggs": {"values": facet_terms()}}
+    return {"filter": {"bool": {"filter": filters}}, "aggs": {"values": facet_terms()}}
 
 
 def facet_terms() -> dict[str, Any]:
