@@ -55,21 +55,22 @@ class ThreadedWSGI:
     def respond(self, environ: Environ, loop: asyncio.AbstractEventLoop, send: Send) -> list[Message]:
         """Run the WSGI application (in a pool thread). A whole response comes back as the
         messages the loop sends; a streaming one is sent from here, part by part."""
-        start: list[Message] = []  # the start message, until it is sent
-        sent: list[Message] = []
+        start: list[Message] = []  # the start message, once the application gives it
+        started = False  # sent to the client
 
         def hop(message: Message) -> None:
             asyncio.run_coroutine_threadsafe(send(message), loop).result()
 
         def write(chunk: bytes) -> None:  # also WSGI's legacy write(), which Django does not use
-            if not sent:  # an application may call start_response as late as its first part
-                sent.append(start[0])
+            nonlocal started
+            if not started:  # an application may call start_response as late as its first part
+                started = True
                 hop(start[0])
             if chunk:
                 hop({"type": "http.response.body", "body": chunk, "more_body": True})
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., None]:
-            if sent and exc_info is not None:
+            if started and exc_info is not None:
                 raise exc_info[1].with_traceback(exc_info[2])  # too late to send an error page instead
             start[:] = [
                 {
