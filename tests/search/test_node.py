@@ -64,6 +64,16 @@ def test_the_node_has_the_plugin_built_from_the_current_sources(es_node: Elastic
     assert plugin["version"] == node.plugin_version()
 
 
+@local_only
+def test_the_node_runs_on_the_chosen_jdk_with_a_search_thread_per_core(es_node: Elasticsearch) -> None:
+    jvm = next(iter(es_node.nodes.info(metric="jvm")["nodes"].values()))["jvm"]
+    pools = es_node.cat.thread_pool(thread_pool_patterns="search", h="name,size", format="json").body
+    assert isinstance(pools, list)
+
+    assert int(jvm["version"].split(".")[0]) == node._java_major(node.find_java_home())
+    assert [(pool["name"], int(pool["size"])) for pool in pools] == [("search", os.cpu_count())]
+
+
 def test_a_state_file_whose_process_is_gone_is_reported_stale(settings: Settings, tmp_path: Path) -> None:
     # Given a state file left by a node that no longer runs
     settings.MAILLAGE_CACHE_DIR = tmp_path
@@ -142,6 +152,41 @@ def test_no_jdk_gives_an_actionable_error(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setenv("JAVA_HOME", str(tmp_path))
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(node, "DEFAULT_JAVA_HOME", tmp_path / "missing")
+    monkeypatch.setattr(node, "JVM_DIR", tmp_path / "jvm")
 
-    with pytest.raises(node.NodeError, match=r"needs a Java 17 JDK.*apt-get install openjdk-17-jdk-headless"):
+    with pytest.raises(node.NodeError, match=r"needs a Java 17, 21 or 25 JDK.*apt-get install openjdk-17-jdk-headless"):
         node.find_java_home()
+
+
+def fake_jdk(home: Path, major: int, *, javac: bool = True) -> Path:
+    (home / "bin").mkdir(parents=True)
+    (home / "bin" / "java").write_text("")
+    if javac:
+        (home / "bin" / "javac").write_text("")
+    (home / "release").write_text(f'JAVA_VERSION="{major}.0.3"\n')
+    return home
+
+
+def test_the_newest_supported_jdk_is_preferred(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    jvm = tmp_path / "jvm"
+    fake_jdk(jvm / "java-17-openjdk-amd64", 17)
+    newest = fake_jdk(jvm / "temurin-25-jdk-amd64", 25)
+    fake_jdk(jvm / "jdk-26", 26)  # not supported by this Elasticsearch
+    fake_jdk(jvm / "temurin-21-jre", 21, javac=False)  # a runtime only
+    (jvm / "java-1.17.0-openjdk-amd64").symlink_to(jvm / "java-17-openjdk-amd64")
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(node, "JVM_DIR", jvm)
+    monkeypatch.setattr(node, "DEFAULT_JAVA_HOME", jvm / "java-17-openjdk-amd64")
+
+    assert node.find_java_home() == newest
+
+
+def test_java_home_wins_over_newer_jdks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    jvm = tmp_path / "jvm"
+    chosen = fake_jdk(jvm / "java-17-openjdk-amd64", 17)
+    fake_jdk(jvm / "temurin-25-jdk-amd64", 25)
+    monkeypatch.setenv("JAVA_HOME", str(chosen))
+    monkeypatch.setattr(node, "JVM_DIR", jvm)
+
+    assert node.find_java_home() == chosen
