@@ -33,17 +33,20 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DEFAULT_DB_ALIAS, IntegrityError
+from django.db.models import IntegerField, QuerySet, Value
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from rest_framework import authentication, exceptions, parsers, renderers, serializers, status
+from rest_framework.authtoken.models import Token
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.utils import encoders, json
 
 from maillage.db import CompiledQuery
+from matchmaking import access
 
 logger = logging.getLogger(__name__)
 
@@ -161,25 +164,44 @@ class JSONRenderer(renderers.JSONRenderer):
         return out
 
 
-# Whose token this is: asked on every API request, so compiled once (see maillage/db.py).
-_USER_BY_TOKEN: CompiledQuery[Any] = CompiledQuery(
-    lambda key: get_user_model().objects.filter(auth_token__key=key), str
-)
+_NULL = Value(None, output_field=IntegerField())
+
+
+def _user_and_clusters_by_token(key: str) -> QuerySet[Any]:
+    """Whose token this is (a row of the user's columns, then NULL, NULL), and that user's
+    clusters (rows of NULLs, then cluster id and is-staff), in one statement."""
+    user_model = get_user_model()
+    columns = [field.attname for field in user_model._meta.concrete_fields]
+    user = user_model.objects.filter(auth_token__key=key).values_list(*columns, _NULL, _NULL)
+    token_user = Token.objects.filter(key=key).values("user_id")
+    clusters = access.member_and_staff_cluster_queries({"user_id__in": token_user}, leading=[_NULL] * len(columns))
+    return user.union(*clusters, all=True)
+
+
+# Asked on every API request, so compiled once (see maillage/db.py). One statement rather
+# than the user's, then their clusters' (which every search asks for): a round trip less.
+_USER_AND_CLUSTERS_BY_TOKEN: CompiledQuery[Any] = CompiledQuery(_user_and_clusters_by_token, str)
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
     """DRF's token authentication (`Authorization: Token <key>`), its user read by a precompiled query.
 
+    The user's clusters come with it (`access.remember_clusters`): every search asks for them.
     `request.auth` is the token's key (DRF's own gives the `Token` row, which nothing here reads).
     """
 
     def authenticate_credentials(self, key: str) -> tuple[Any, str]:
-        users = _USER_BY_TOKEN.objects(key)
-        if not users:
+        rows = _USER_AND_CLUSTERS_BY_TOKEN.rows(key)
+        user_rows = [row[:-2] for row in rows if row[0] is not None]
+        if not user_rows:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        if not users[0].is_active:
+        user_model = get_user_model()
+        columns = [field.attname for field in user_model._meta.concrete_fields]
+        user = user_model.from_db(DEFAULT_DB_ALIAS, columns, user_rows[0])
+        if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        return users[0], key
+        access.remember_clusters(user, (row[-2:] for row in rows if row[0] is None))
+        return user, key
 
 
 class Pagination(PageNumberPagination):

@@ -25,7 +25,7 @@ both agree with ``visible_organizations``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, TypedDict
 
 from django.core.exceptions import PermissionDenied
@@ -86,17 +86,32 @@ def member_cluster_ids(user: Any) -> frozenset[int]:
     )
 
 
-def _member_and_staff_clusters(user_id: int) -> QuerySet[Any]:
+def member_and_staff_cluster_queries(users: dict[str, Any], leading: Sequence[Any] = ()) -> list[QuerySet[Any]]:
+    """Rows `(*leading, cluster_id, is_staff)`, the member clusters', then the staff clusters', of
+    the users `users` selects: a lookup on `user_id` (`{"user_id": 5}`, `{"user_id__in": <subquery>}`).
+
+    `leading` are columns put first: placeholders, for a union with another query's rows (a
+    flat union: PostgreSQL types the NULLs of a nested one as text).
+    """
+    # The user's organizations as a subquery, not joins through Organization: PostgreSQL
+    # planned the three-table join on every request (0.3 ms, three times the semi-join's
+    # 0.1 ms; the answer itself takes 0.03 ms).
+    organizations = OrganizationMember.objects.filter(**users).values("organization_id")
     member = (
-        Membership.objects.filter(organization__members__user_id=user_id, status=MembershipStatus.ADMITTED)
+        Membership.objects.filter(organization_id__in=organizations, status=MembershipStatus.ADMITTED)
         .order_by()
-        .values_list("cluster_id", Value(False, output_field=BooleanField()))
+        .values_list(*leading, "cluster_id", Value(False, output_field=BooleanField()))
     )
     staff = (
-        ClusterStaff.objects.filter(user_id=user_id)
+        ClusterStaff.objects.filter(**users)
         .order_by()
-        .values_list("cluster_id", Value(True, output_field=BooleanField()))
+        .values_list(*leading, "cluster_id", Value(True, output_field=BooleanField()))
     )
+    return [member, staff]
+
+
+def _member_and_staff_clusters(user_id: int) -> QuerySet[Any]:
+    member, staff = member_and_staff_cluster_queries({"user_id": user_id})
     return member.union(staff, all=True)
 
 
@@ -104,16 +119,37 @@ def _member_and_staff_clusters(user_id: int) -> QuerySet[Any]:
 # Python time than the database took to answer it.
 _MEMBER_AND_STAFF_CLUSTERS = CompiledQuery(_member_and_staff_clusters)
 
+# Where `remember_clusters` keeps a user's clusters on the user object.
+_CLUSTERS_ATTRIBUTE = "_maillage_member_and_staff_clusters"
 
-def member_and_staff_cluster_ids(user: Any) -> tuple[frozenset[int], frozenset[int]]:
-    """`member_cluster_ids` and `staff_cluster_ids` in one query (every search asks for both)."""
-    if not _is_authenticated(user):
-        return frozenset(), frozenset()
-    rows = _MEMBER_AND_STAFF_CLUSTERS.rows(user.pk)
+
+def remember_clusters(user: Any, rows: Iterable[tuple[int, bool]]) -> None:
+    """Keep the user's `(cluster_id, is_staff)` rows, read along with the user, on the user object.
+
+    API token authentication reads the token's user and their clusters in one statement
+    (`maillage.api`), and the request's searches then ask `member_and_staff_cluster_ids`:
+    the user object lives for one request, so the clusters are those of its start.
+    """
+    setattr(user, _CLUSTERS_ATTRIBUTE, _split_clusters(rows))
+
+
+def _split_clusters(rows: Iterable[tuple[int, bool]]) -> tuple[frozenset[int], frozenset[int]]:
+    rows = list(rows)
     return (
         frozenset(cluster_id for cluster_id, is_staff in rows if not is_staff),
         frozenset(cluster_id for cluster_id, is_staff in rows if is_staff),
     )
+
+
+def member_and_staff_cluster_ids(user: Any) -> tuple[frozenset[int], frozenset[int]]:
+    """`member_cluster_ids` and `staff_cluster_ids` in one query (every search asks for both),
+    or none when they came with the user (`remember_clusters`)."""
+    if not _is_authenticated(user):
+        return frozenset(), frozenset()
+    remembered: tuple[frozenset[int], frozenset[int]] | None = getattr(user, _CLUSTERS_ATTRIBUTE, None)
+    if remembered is not None:
+        return remembered
+    return _split_clusters(_MEMBER_AND_STAFF_CLUSTERS.rows(user.pk))
 
 
 def viewer_cluster_ids(user: Any) -> frozenset[int]:

@@ -7,8 +7,11 @@ from typing import Any
 import pytest
 from allauth.mfa.models import Authenticator
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed
 
+from maillage.api import TokenAuthentication
 from maillage.throttling import ScopedRateThrottle
+from matchmaking import access
 from matchmaking.models import OrganizationMember, OrganizationRole, StaffRole
 from tests.api.conftest import World, client, make_staff, make_user
 from tests.fixtures.people import PASSWORD
@@ -143,3 +146,37 @@ def test_password_guessing_is_throttled(world: World, anonymous: Any, monkeypatc
     right = anonymous.post("/api/auth/token/", {"email": "owner@atlas.test", "password": PASSWORD}, format="json")
     assert right.status_code == 429
     assert "Retry-After" in right
+
+
+@pytest.mark.parametrize("who", ["owner", "orion_owner", "mnc_broker", "outsider", "broker_and_editor"])
+def test_a_token_reads_its_user_and_their_clusters_in_one_query(
+    world: World, who: str, django_assert_num_queries: Any
+) -> None:
+    # Given a user with a token: a member, staff, both, or neither
+    if who == "broker_and_editor":
+        user = make_staff("broker@ir.test", world.ir, StaffRole.BROKER)
+        OrganizationMember.objects.create(user=user, organization=world.orion, role=OrganizationRole.EDITOR)
+    else:
+        user = getattr(world, who)
+    key = Token.objects.create(user=user).key
+    expected = (access.member_cluster_ids(user), access.staff_cluster_ids(user))
+
+    # When the API authenticates the token
+    with django_assert_num_queries(1):
+        authenticated, auth = TokenAuthentication().authenticate_credentials(key)
+
+    # Then the one query gave the user and their clusters, which the searches then ask for
+    assert (authenticated.pk, authenticated.email, auth) == (user.pk, user.email, key)
+    assert authenticated.date_joined == user.date_joined
+    with django_assert_num_queries(0):
+        assert access.member_and_staff_cluster_ids(authenticated) == expected
+
+
+def test_unknown_tokens_and_inactive_users_are_refused(world: World) -> None:
+    key = Token.objects.create(user=world.member).key
+    world.member.is_active = False
+    world.member.save(update_fields=["is_active"])
+
+    for token in (key, "0" * 40, "é'; --"):
+        with pytest.raises(AuthenticationFailed):
+            TokenAuthentication().authenticate_credentials(token)
