@@ -23,6 +23,7 @@ body.
 from __future__ import annotations
 
 import codecs
+import functools
 import logging
 import re
 from typing import Any
@@ -167,12 +168,16 @@ class JSONRenderer(renderers.JSONRenderer):
 _NULL = Value(None, output_field=IntegerField())
 
 
+@functools.cache
+def _user_columns() -> list[str]:
+    return [field.attname for field in get_user_model()._meta.concrete_fields]
+
+
 def _user_and_clusters_by_token(key: str) -> QuerySet[Any]:
     """Whose token this is (a row of the user's columns, then NULL, NULL), and that user's
     clusters (rows of NULLs, then cluster id and is-staff), in one statement."""
-    user_model = get_user_model()
-    columns = [field.attname for field in user_model._meta.concrete_fields]
-    user = user_model.objects.filter(auth_token__key=key).values_list(*columns, _NULL, _NULL)
+    columns = _user_columns()
+    user = get_user_model().objects.filter(auth_token__key=key).values_list(*columns, _NULL, _NULL)
     token_user = Token.objects.filter(key=key).values("user_id")
     clusters = access.member_and_staff_cluster_queries({"user_id__in": token_user}, leading=[_NULL] * len(columns))
     return user.union(*clusters, all=True)
@@ -195,9 +200,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
         user_rows = [row[:-2] for row in rows if row[0] is not None]
         if not user_rows:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        user_model = get_user_model()
-        columns = [field.attname for field in user_model._meta.concrete_fields]
-        user = user_model.from_db(DEFAULT_DB_ALIAS, columns, user_rows[0])
+        user = get_user_model().from_db(DEFAULT_DB_ALIAS, _user_columns(), user_rows[0])
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         access.remember_clusters(user, (row[-2:] for row in rows if row[0] is None))
