@@ -719,14 +719,19 @@ def _highlights(raw: Mapping[str, list[str]]) -> dict[str, list[str]]:
     return out
 
 
-def _summary(source: Mapping[str, Any]) -> str:
-    english = (get_language() or "fr").startswith("en")
-    first, second = ("description_en", "description_fr") if english else ("description_fr", "description_en")
-    text = source.get(first) or source.get(second) or ""
+def _summary(source: Mapping[str, Any], descriptions: tuple[str, str]) -> str:
+    """The description in `descriptions[0]` (the reader's language), else the other, shortened."""
+    text = source.get(descriptions[0]) or source.get(descriptions[1]) or ""
     return text if len(text) <= 220 else text[:217].rsplit(" ", 1)[0] + "…"
 
 
-def _organization_hit(hit: Mapping[str, Any]) -> OrganizationHit:
+def _descriptions() -> tuple[str, str]:
+    """The description fields in the order a summary looks for them, in the active language."""
+    english = (get_language() or "fr").startswith("en")
+    return ("description_en", "description_fr") if english else ("description_fr", "description_en")
+
+
+def _organization_hit(hit: Mapping[str, Any], descriptions: tuple[str, str]) -> OrganizationHit:
     source = hit["_source"]
     return OrganizationHit(
         id=int(source["org_id"]),
@@ -744,7 +749,7 @@ def _organization_hit(hit: Mapping[str, Any]) -> OrganizationHit:
         eu_projects_count=int(source.get("eu_projects_count") or 0),
         score=hit.get("_score"),
         highlights=_highlights(hit.get("highlight") or {}),
-        summary=_summary(source),
+        summary=_summary(source, descriptions),
     )
 
 
@@ -904,13 +909,14 @@ def search_organizations(
     if relaxed:
         response = run(relaxed=True)
     raw_hits = response["hits"]["hits"]
+    descriptions = _descriptions()  # the language once per search, not per hit
     total = int(response["hits"]["total"]["value"])
     next_cursor = None
     if len(raw_hits) == size and raw_hits[-1].get("sort") is not None:
         next_cursor = encode_cursor(raw_hits[-1]["sort"], fingerprint)
     return OrganizationSearchResult(
         total=total,
-        hits=[_organization_hit(hit) for hit in raw_hits],
+        hits=[_organization_hit(hit, descriptions) for hit in raw_hits],
         facets=_facets(response.get("aggregations", {}), filters) if facets else [],
         text=clean,
         sort=sort,

@@ -6,6 +6,7 @@ the request can widen it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
@@ -80,7 +81,12 @@ def organization_search_payload(result: queries.OrganizationSearchResult) -> dic
 
 def asdict_shallow(instance: Any) -> dict[str, Any]:
     """A dataclass's fields as a dict (its values are JSON-ready: str, numbers, lists, dicts)."""
-    return {f.name: getattr(instance, f.name) for f in fields(instance)}
+    return {name: getattr(instance, name) for name in _field_names(instance.__class__)}
+
+
+@functools.cache
+def _field_names(cls: Any) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 class OrganizationSearchView(APIView):
