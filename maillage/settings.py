@@ -244,9 +244,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- REST framework --------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: DRF answers a request without valid credentials with the first class's
+    # challenge, so "401 + WWW-Authenticate: Token" (as documented) rather than a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "maillage.api.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "maillage.api.Pagination",

@@ -114,8 +114,13 @@ def test_visibility_applies_through_the_api(shared_world: SearchWorld) -> None:
 
 
 def test_anonymous_is_refused(shared_world: SearchWorld) -> None:
-    assert APIClient().get(URL, {"q": "paiement"}).status_code in {401, 403}
-    assert APIClient().get("/api/search/suggest", {"q": "atl"}).status_code in {401, 403}
+    for response in (
+        APIClient().get(URL, {"q": "paiement"}),
+        APIClient().get("/api/search/suggest", {"q": "atl"}),
+        APIClient(HTTP_AUTHORIZATION="Token not-a-token").get(URL, {"q": "paiement"}),
+    ):
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == "Token"
 
 
 def test_suggest(shared_world: SearchWorld) -> None:
