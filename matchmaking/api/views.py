@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -30,7 +29,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from maillage.api import JSONParser, Pagination, TokenAuthentication
+from maillage.api import JSONParser, Pagination
 from maillage.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 from matchmaking import access, selectors
 from matchmaking.api import serializers as s
@@ -93,9 +92,8 @@ def validated(serializer_class: type[BaseSerializer[Any]], data: Any, **kwargs: 
 
 
 class ApiViewSet(viewsets.GenericViewSet[Any]):
-    """Shared plumbing: JSON bodies only; token first so that anonymous calls get 401 with a challenge."""
+    """Shared plumbing: JSON bodies only (authentication: the project's default, token first)."""
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
     pagination_class = Pagination
@@ -497,7 +495,6 @@ class CallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
 
 
 class MeView(APIView):
-    authentication_classes = ApiViewSet.authentication_classes
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -530,7 +527,6 @@ class TokenView(APIView):
     a signed-in session only, so the second factor cannot be bypassed.
     """
 
-    authentication_classes = ApiViewSet.authentication_classes
     permission_classes = [AllowAny]
     parser_classes = [JSONParser]
     # The scoped rate slows password guessing down, per client address or user.
