@@ -56,7 +56,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -566,6 +566,20 @@ def node_cpu_millis() -> int | None:
         return None
 
 
+def service_search(viewer_id: int) -> Callable[[BenchQuery], int]:
+    """One query of the mix through the search service as the bench's viewer: its total."""
+    from matchmaking.models import User
+    from search.queries import search_organizations
+
+    viewer = User.objects.get(pk=viewer_id)
+
+    def one(query: BenchQuery) -> int:
+        filters = service_filters(query)
+        return search_organizations(viewer, text=query.text, filters=filters, sort=query.sort, size=PAGE_SIZE).total
+
+    return one
+
+
 def warm_up_node(names: list[str], viewer_id: int) -> str:
     """Answer other draws of the mix, untimed, until the node's CPU per query stops falling.
 
@@ -575,13 +589,7 @@ def warm_up_node(names: list[str], viewer_id: int) -> str:
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from matchmaking.models import User
-    from search.queries import search_organizations
-
-    viewer = User.objects.get(pk=viewer_id)
-
-    def one(query: BenchQuery) -> None:
-        search_organizations(viewer, text=query.text, filters=service_filters(query), sort=query.sort, size=PAGE_SIZE)
+    one = service_search(viewer_id)
 
     def draws() -> Iterator[BenchQuery]:
         seed = SEED + 1000
@@ -611,18 +619,11 @@ def warm_up_node(names: list[str], viewer_id: int) -> str:
 
 
 def run_service(queries: list[BenchQuery], viewer_id: int) -> Latencies:
-    from matchmaking.models import User
-    from search.queries import SearchUnavailable, search_organizations
+    from search.queries import SearchUnavailable
 
-    viewer = User.objects.get(pk=viewer_id)
+    one = service_search(viewer_id)
     latencies = Latencies("search service (in process)")
     totals: list[int] = []
-
-    def one(query: BenchQuery) -> int:
-        result = search_organizations(
-            viewer, text=query.text, filters=service_filters(query), sort=query.sort, size=PAGE_SIZE
-        )
-        return result.total
 
     clear_request_cache()
     for query in queries:
