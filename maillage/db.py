@@ -6,6 +6,12 @@ database takes to answer a small indexed query. On paths every request takes
 `CompiledQuery` compiles its queryset on first use and afterwards only swaps
 the values in: the ORM stays the one statement of the query, and the SQL is
 the ORM's own (per database vendor, so SQLite and PostgreSQL each get theirs).
+
+On PostgreSQL the statement is also prepared on each connection it runs on (the
+connections live in the pool): planning the token's user-and-clusters statement took
+PostgreSQL six times as long as running it. Django turns psycopg's automatic preparation
+off for every query, for connection poolers in transaction mode (PgBouncer before 1.21);
+`DATABASE_PREPARED_STATEMENTS=false` keeps these statements unprepared too.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import psycopg
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import ModelIterable
@@ -88,7 +96,7 @@ class CompiledQuery(Generic[M]):
         compiled = self._sql(alias)
         value_of = dict(zip(self._placeholders, values, strict=True))
         bound = tuple(value_of.get(p, p) if type(p) in (int, str) else p for p in compiled.params)
-        with connections[alias].cursor() as cursor:
+        with _cursor(alias) as cursor:
             cursor.execute(compiled.sql, bound)
             rows: list[Any] = list(cursor.fetchall())
         # The conversions the ORM applies to what the driver returns (SQLite booleans and
@@ -109,3 +117,35 @@ class CompiledQuery(Generic[M]):
         if compiled.attnames is None:
             raise TypeError("objects() needs a queryset of model instances, not values")
         return [compiled.model.from_db(alias, compiled.attnames, row) for row in rows]
+
+
+_NEVER_AUTOMATICALLY = 2**31 - 1  # executions before psycopg would prepare a statement on its own
+
+
+class _PreparingCursor(psycopg.Cursor[Any]):
+    """psycopg's server-side binding cursor, preparing what it runs (once per connection:
+    psycopg keeps each connection's prepared statements)."""
+
+    def execute(
+        self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None
+    ) -> _PreparingCursor:
+        super().execute(query, params, prepare=True, binary=binary)
+        return self
+
+
+def _cursor(alias: str) -> Any:
+    """A cursor of Django's (its query log and execute wrappers apply); on PostgreSQL one that
+    binds the values on the server and prepares the statement."""
+    connection = connections[alias]
+    if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
+        return connection.cursor()
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # psycopg prepares nothing, even when asked, on a connection whose threshold is None
+        # (Django's setting). Django's own cursors bind on the client and never prepare; this
+        # threshold only lets `_PreparingCursor` prepare, nothing is prepared automatically.
+        raw.prepare_threshold = _NEVER_AUTOMATICALLY
+    with connection.wrap_database_errors:
+        cursor: Any = _PreparingCursor(raw)  # a DB-API cursor, for Django's wrapper (its stubs say otherwise)
+    return connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)

@@ -118,6 +118,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
         "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "10")),
         "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
     }
+# The statements every API request runs (maillage/db.py) are prepared on PostgreSQL; turn
+# this off behind a connection pooler in transaction mode that cannot keep them (PgBouncer < 1.21).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the ASGI server read while a write is in flight; the timeout
     # makes concurrent writers wait instead of failing with "database is locked".

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.db.models import QuerySet
+from django.test.utils import CaptureQueriesContext
 
 from maillage.db import CompiledQuery
 from matchmaking.models import Organization, User
+from tests.conftest import require_service
 from tests.fixtures.people import make_org, make_user
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +87,41 @@ def test_wrong_number_of_values_and_objects_of_values_are_refused() -> None:
         query.objects(1)
     with pytest.raises(ValueError, match="whole rows"):
         CompiledQuery(lambda pk: User.objects.filter(pk=pk).only("email")).objects(1)
+
+
+def _prepared_statements(fragment: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", [f"%{fragment}%"])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _require_postgresql() -> None:
+    require_service("PostgreSQL", connection.vendor == "postgresql", "set DATABASE_URL to a PostgreSQL database")
+
+
+def test_on_postgresql_the_statement_is_prepared_once_and_each_run_is_logged() -> None:
+    _require_postgresql()
+    make_user("nadia@atlas.test", full_name="نادية Benaïssa")
+    query = CompiledQuery(lambda email: User.objects.filter(email=email, is_active=True), str)
+
+    # When it runs twice with other values, under Django's query log
+    with CaptureQueriesContext(connection) as captured:
+        found = query.objects("nadia@atlas.test")
+        nobody = query.objects("luc@orion.test")
+
+    # Then the answers are right, both runs are logged, and the session holds one prepared statement
+    assert [user.full_name for user in found] == ["نادية Benaïssa"]
+    assert nobody == []
+    assert len(captured.captured_queries) == 2
+    assert len(_prepared_statements('"matchmaking_user"."email" = $1')) == 1
+
+
+def test_prepared_statements_can_be_turned_off(settings: Any) -> None:
+    _require_postgresql()
+    settings.DATABASE_PREPARED_STATEMENTS = False  # behind PgBouncer in transaction mode
+    make_user("luc@orion.test", full_name="Luc Moreau")
+    query = CompiledQuery(lambda name: User.objects.filter(full_name=name), str)
+
+    assert [user.email for user in query.objects("Luc Moreau")] == ["luc@orion.test"]
+    assert [user.email for user in query.objects("Luc Moreau")] == ["luc@orion.test"]
+    assert _prepared_statements('"matchmaking_user"."full_name" =') == []
