@@ -373,9 +373,10 @@ def find_java_home() -> Path:
     rejected = []
     seen: set[Path] = set()
     for origin, home in candidates:
-        if home.resolve() in seen:
+        resolved = home.resolve()
+        if resolved in seen:
             continue
-        seen.add(home.resolve())
+        seen.add(resolved)
         if not (home / "bin" / "java").is_file():
             rejected.append(f"{origin}: {home} has no bin/java")
             continue
