@@ -163,6 +163,24 @@ def test_synonyms_are_not_applied_when_indexing(es_node: Elasticsearch, make_ind
     assert tokens(es_node, index, analysis.FRENCH_ANALYZER, "monétique") == ["monet"]
 
 
+def test_forms_of_a_rule_with_the_same_stems_give_one_term(es_node: Elasticsearch, make_index: MakeIndex) -> None:
+    # Given a rule naming singular and plural forms, which the French stemmer reduces to two stems
+    index = make_index(
+        PROFILE,
+        profiles(("Net FR", "Opérateur de réseaux"), ("Net EN", "Private network"), ("Food", "Agroalimentaire")),
+        synonyms=["réseau, network, réseaux, networks"],
+    )
+
+    # When a plural is analysed for search, then each stem comes once (a repeat is one more
+    # identical clause per field, scored over every profile with the word)
+    assert sorted(tokens(es_node, index, analysis.FRENCH_SEARCH_ANALYZER, "réseaux")) == ["network", "reseau"]
+    assert sorted(tokens(es_node, index, analysis.FRENCH_SEARCH_ANALYZER, "networks")) == ["network", "reseau"]
+    # while the folded analysis, which keeps plurals apart, keeps the four forms
+    assert len(tokens(es_node, index, analysis.FOLDED_SEARCH_ANALYZER, "réseaux")) == 4
+    # and matching is unchanged
+    assert find(es_node, index, "réseaux") == {"Net FR", "Net EN"}
+
+
 def test_arabic_text_round_trips_and_is_searchable(es_node: Elasticsearch, make_index: MakeIndex) -> None:
     name = "شركة الأمن السيبراني"
     description = "حلول الأمن السيبراني والدفع الإلكتروني للشركات الصغيرة"

@@ -3,12 +3,17 @@ package fr.maillage.analysis;
 import java.io.IOException;
 import java.io.StringReader;
 import java.text.ParseException;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.TokenStream;
 import org.apache.lucene.analysis.synonym.SolrSynonymParser;
 import org.apache.lucene.analysis.synonym.SynonymGraphFilter;
 import org.apache.lucene.analysis.synonym.SynonymMap;
+import org.apache.lucene.util.CharsRef;
+import org.apache.lucene.util.CharsRefBuilder;
 import org.elasticsearch.plugin.Inject;
 import org.elasticsearch.plugin.NamedComponent;
 import org.elasticsearch.plugin.analysis.AnalysisMode;
@@ -52,7 +57,7 @@ public final class SynonymGraphTokenFilterFactory implements TokenFilterFactory 
             for (String rule : rules) {
                 // Rule by rule, so an error names the offending rule rather than a line number.
                 try {
-                    parser.parse(new StringReader(rule));
+                    parser.parse(new StringReader(withoutRepeatedForms(rule, parser)));
                 } catch (ParseException | IllegalArgumentException e) {
                     throw new IllegalArgumentException("invalid synonym rule [" + rule + "]: " + e.getMessage(), e);
                 }
@@ -63,6 +68,29 @@ public final class SynonymGraphTokenFilterFactory implements TokenFilterFactory 
         } finally {
             analyzer.close();
         }
+    }
+
+    /**
+     * The rule without the forms that analyze to the same words as an earlier form of it.
+     *
+     * <p>Bilingual lists name singular and plural, accented and plain spellings ("réseau, network, réseaux,
+     * networks"), which the chain reduces to the same stems. Each repeated form would give the query one more
+     * identical clause per field ("reseau" twice beside "network"), scored over every profile holding the word.
+     * Explicit mappings ("a => b") and rules with escapes are left as written.
+     */
+    static String withoutRepeatedForms(String rule, SynonymMap.Parser parser) throws IOException {
+        if (rule.contains("=>") || rule.indexOf('\\') >= 0) {
+            return rule;
+        }
+        Set<CharsRef> seen = new HashSet<>();
+        List<String> kept = new ArrayList<>();
+        for (String form : rule.split(",")) {
+            String trimmed = form.strip();
+            if (!trimmed.isEmpty() && seen.add(parser.analyze(trimmed, new CharsRefBuilder()))) {
+                kept.add(trimmed);
+            }
+        }
+        return String.join(", ", kept);
     }
 
     @Override
