@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -50,3 +52,29 @@ def _fresh_reference_labels() -> None:
     from search.queries import forget_reference_labels
 
     forget_reference_labels()
+
+
+@pytest.fixture(scope="session")
+def database_sessions_ended(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    """After the last test, end the database sessions that servers run in threads left open.
+
+    Each worker thread of a server run in a thread (`asgi_server`: uvicorn's, asgiref's) keeps a
+    connection of its own, which the main thread cannot close, and PostgreSQL refuses to drop
+    the test database while a session uses it ("being accessed by other users"). Set up after
+    the test database, this is torn down before it. The pool goes first: its idle connections
+    would be ended too, and one handed out afterwards would be dead.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock():
+        connection.close()
+        connection.close_pool()  # type: ignore[attr-defined]  # PostgreSQL's wrapper only
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        connection.close()

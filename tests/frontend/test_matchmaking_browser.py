@@ -12,10 +12,7 @@ from matchmaking.models import IntroductionRequest, IntroductionState, User
 from search import indexing, lifecycle
 from tests.fixtures import funnel
 from tests.fixtures.search import indices  # noqa: F401
-from tests.messaging.conftest import (  # noqa: F401  (HTTP and websockets: the chat needs both)
-    _server_database_sessions_ended,
-    asgi_server,
-)
+from tests.messaging.conftest import asgi_server  # noqa: F401  (HTTP and websockets: the chat needs both)
 
 pytestmark = [pytest.mark.browser, pytest.mark.elasticsearch, pytest.mark.django_db(transaction=True)]
 

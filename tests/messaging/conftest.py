@@ -183,31 +183,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def _server_database_sessions_ended(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
-    """After the last test, end the database sessions that `asgi_server`'s threads left open.
-
-    Each worker thread of the in-thread server (uvicorn's, asgiref's) keeps a connection of its
-    own, which the main thread cannot close, and PostgreSQL refuses to drop the test database
-    while a session uses it ("being accessed by other users"). Set up after the test database,
-    this is torn down before it.
-    """
-    yield
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return
-    with django_db_blocker.unblock():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        connection.close()
-
-
 @pytest.fixture
-def asgi_server(transactional_db: Any, settings: Any, _server_database_sessions_ended: None) -> Iterator[str]:
+def asgi_server(transactional_db: Any, settings: Any, database_sessions_ended: None) -> Iterator[str]:
     """The real ASGI application (HTTP and websockets) served by uvicorn in a thread; yields its base URL.
 
     pytest-django's `live_server` speaks HTTP only. A thread (not a process)
