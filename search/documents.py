@@ -271,13 +271,19 @@ class DocumentAction:
     document: dict[str, Any] | None
 
 
-def _track_records(orgs: list[Organization]) -> dict[int, set[int]]:
-    """EU projects per organization, linked by foreign key or by PIC (CORDIS rows not yet matched to a member)."""
+def _track_records(orgs: list[Organization], chunk: list[int]) -> dict[int, set[int]]:
+    """EU projects per organization, linked by foreign key or by PIC (CORDIS rows not yet matched to a member).
+
+    `chunk`: the sorted ids `orgs` were read for (a range when dense). The PICs are a subquery
+    over the same rows: as a list, up to 500 parameters bound client-side cost a twelfth of the
+    time spent building documents.
+    """
     by_pic = {org.pic: org.pk for org in orgs if org.pic}
     projects: dict[int, set[int]] = defaultdict(set)
-    rows = EUParticipation.objects.filter(
-        _ids_filter("organization_id", [org.pk for org in orgs]) | Q(pic__in=list(by_pic))
-    ).values_list("organization_id", "pic", "project_id")
+    chunk_pics = Organization.objects.filter(_ids_filter("pk", chunk), pic__isnull=False).values("pic")
+    rows = EUParticipation.objects.filter(_ids_filter("organization_id", chunk) | Q(pic__in=chunk_pics)).values_list(
+        "organization_id", "pic", "project_id"
+    )
     for org_id, pic, project_id in rows:
         owner = org_id if org_id is not None else by_pic.get(pic)
         if owner is not None:
@@ -546,8 +552,8 @@ def organization_actions(organization_ids: Iterable[int], chunk_size: int = 500)
         orgs = [org for org in rows if org.pk in wanted]
         opportunities = _opportunity_rows(chunk)
         org_themes = _theme_rows(chunk, themes)
-        projects = _track_records(orgs)
-        labels = _label_counts([org.pk for org in orgs])
+        projects = _track_records(orgs, chunk)
+        labels = _label_counts(chunk)  # the sorted chunk is a range; the rows' ids come in no order
         scopes = access.organization_visibility_scopes(orgs)
         found = {org.pk for org in orgs}
         for missing in chunk:
