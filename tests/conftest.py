@@ -73,8 +73,11 @@ def database_sessions_ended(django_db_setup: Any, django_db_blocker: Any) -> Ite
         connection.close()
         connection.close_pool()  # type: ignore[attr-defined]  # PostgreSQL's wrapper only
         with connection.cursor() as cursor:
+            # Our own role's clients only: ending a superuser's session is refused, and an
+            # autovacuum worker on this database runs as one (dropping the database stops it).
             cursor.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND usename = current_user AND backend_type = 'client backend'"
             )
         connection.close()
