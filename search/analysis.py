@@ -29,14 +29,26 @@ English stemmer chained was rejected: whichever runs first breaks the other
 language's plurals ("companies"/"company" or "énergies"/"énergie").
 
 Synonyms (`matchmaking.taxonomy.synonym_groups()`, "a, b, c" lines) are
-applied at query time only, by the `*_search` analyzers: a graph of
-multi-word synonyms cannot be indexed faithfully, and index-time expansion
-would bloat every document. The rules live in the index settings, so a
+applied at query time by the `*_search` analyzers (the grouped fields'
+concepts below aside): a graph of multi-word synonyms cannot be indexed
+faithfully, and index-time expansion would bloat every document. The rules live in the index settings, so a
 change to them takes effect with the next (zero-downtime) rebuild. Each
 search analyzer's synonym filter parses the rules with the *same* chain as
 its field (`analysis: folded|french|english`), so "e-payment" is the
 two-token path "e payment" and "paiement électronique" the French stems
 "paie electron", exactly as the indexed text.
+
+The two grouped fields that every search scores over all its hits (`topics`,
+`details`) take multi-word synonyms another way, as concepts: every form of
+two words or more of rule n ("réseau mobile", "mobile network", "réseau
+cellulaire") is the term `§n`, added to the indexed text where such a form
+occurs (`maillage_french_concepts`); in a query, a form of the rule (one word
+or more) becomes the rule's one-word forms and `§n`
+(`maillage_french_concepts_search`). The graph asked for a phrase per
+multi-word form, checked by positions over every hit: a ninth of a search's
+node CPU. Which profiles match is unchanged: a profile has `§n` exactly where
+it holds a multi-word form of rule n. Highlights still come from the graph,
+over fields indexed without concepts.
 
 `maillage_autocomplete` (edge n-grams 2..20 of folded words) is available to
 mappings; the project's own suggestions no longer index n-grams: they run
@@ -69,6 +81,7 @@ ENGLISH_POSSESSIVE_FILTER = "maillage_english_possessive"
 ENGLISH_STEM_FILTER = "maillage_english_stem"
 EDGE_NGRAM_FILTER_TYPE = "maillage_edge_ngram"
 SYNONYM_GRAPH_FILTER_TYPE = "maillage_synonym_graph"
+SYNONYM_CONCEPTS_FILTER_TYPE = "maillage_synonym_concepts"
 KEYWORD_TOKENIZER = "maillage_keyword"
 
 # Analyzers and normalizer defined by `index_settings()`: use these in mappings.
@@ -78,6 +91,9 @@ FRENCH_ANALYZER = "maillage_french"
 FRENCH_SEARCH_ANALYZER = "maillage_french_search"
 ENGLISH_ANALYZER = "maillage_english"
 ENGLISH_SEARCH_ANALYZER = "maillage_english_search"
+# The grouped fields every search scores: French stems, synonyms as concept terms (see below).
+CONCEPTS_ANALYZER = "maillage_french_concepts"
+CONCEPTS_SEARCH_ANALYZER = "maillage_french_concepts_search"
 AUTOCOMPLETE_ANALYZER = "maillage_autocomplete"
 AUTOCOMPLETE_SEARCH_ANALYZER = FOLDED_ANALYZER
 EXACT_ANALYZER = "maillage_exact"
@@ -92,6 +108,8 @@ FOLDED_NORMALIZER = LOWERCASE_NORMALIZER  # the name search/documents.py uses
 _SYNONYMS_FOLDED = "maillage_synonyms_folded"
 _SYNONYMS_FRENCH = "maillage_synonyms_french"
 _SYNONYMS_ENGLISH = "maillage_synonyms_english"
+_CONCEPTS_INDEX = "maillage_synonym_concepts_index"
+_CONCEPTS_SEARCH = "maillage_synonym_concepts_search"
 _AUTOCOMPLETE_NGRAMS = "maillage_autocomplete_ngrams"
 
 AUTOCOMPLETE_MIN_GRAM = 2
@@ -144,11 +162,16 @@ def analysis_settings(synonyms: list[str] | None = None) -> dict[str, Any]:
     def synonym_filter(chain: str) -> dict[str, Any]:
         return {"type": SYNONYM_GRAPH_FILTER_TYPE, "analysis": chain, "synonyms": rules}
 
+    def concepts_filter(mode: str) -> dict[str, Any]:
+        return {"type": SYNONYM_CONCEPTS_FILTER_TYPE, "analysis": "french", "mode": mode, "synonyms": rules}
+
     return {
         "filter": {
             _SYNONYMS_FOLDED: synonym_filter("folded"),
             _SYNONYMS_FRENCH: synonym_filter("french"),
             _SYNONYMS_ENGLISH: synonym_filter("english"),
+            _CONCEPTS_INDEX: concepts_filter("index"),
+            _CONCEPTS_SEARCH: concepts_filter("search"),
             _AUTOCOMPLETE_NGRAMS: {
                 "type": EDGE_NGRAM_FILTER_TYPE,
                 "min_gram": AUTOCOMPLETE_MIN_GRAM,
@@ -161,6 +184,8 @@ def analysis_settings(synonyms: list[str] | None = None) -> dict[str, Any]:
             FRENCH_ANALYZER: _custom("standard", _FRENCH_CHAIN),
             FRENCH_SEARCH_ANALYZER: _custom("standard", [*_FRENCH_CHAIN, _SYNONYMS_FRENCH]),
             ENGLISH_ANALYZER: _custom("standard", _ENGLISH_CHAIN),
+            CONCEPTS_ANALYZER: _custom("standard", [*_FRENCH_CHAIN, _CONCEPTS_INDEX]),
+            CONCEPTS_SEARCH_ANALYZER: _custom("standard", [*_FRENCH_CHAIN, _CONCEPTS_SEARCH]),
             ENGLISH_SEARCH_ANALYZER: _custom("standard", [*_ENGLISH_CHAIN, _SYNONYMS_ENGLISH]),
             AUTOCOMPLETE_ANALYZER: _custom("standard", [*_FOLDED_CHAIN, _AUTOCOMPLETE_NGRAMS]),
             EXACT_ANALYZER: _custom(KEYWORD_TOKENIZER, ["lowercase", ASCIIFOLDING_FILTER]),
@@ -189,6 +214,7 @@ _REQUIRED_CHAINS: list[tuple[str, list[str | dict[str, Any]]]] = [
             ENGLISH_POSSESSIVE_FILTER,
             ENGLISH_STEM_FILTER,
             {"type": EDGE_NGRAM_FILTER_TYPE, "min_gram": 2, "max_gram": 3},
+            {"type": SYNONYM_CONCEPTS_FILTER_TYPE, "analysis": "french", "mode": "index", "synonyms": ["a, b"]},
         ],
     ),
     ("standard", ["lowercase", {"type": SYNONYM_GRAPH_FILTER_TYPE, "analysis": "french", "synonyms": ["a, b"]}]),

@@ -67,6 +67,8 @@ FOLDED_SEARCH = analysis.FOLDED_SEARCH_ANALYZER
 FRENCH = analysis.FRENCH_ANALYZER
 ENGLISH = analysis.ENGLISH_ANALYZER
 FRENCH_SEARCH = analysis.FRENCH_SEARCH_ANALYZER
+CONCEPTS = analysis.CONCEPTS_ANALYZER
+CONCEPTS_SEARCH = analysis.CONCEPTS_SEARCH_ANALYZER
 ENGLISH_SEARCH = analysis.ENGLISH_SEARCH_ANALYZER
 FOLDED_NORMALIZER = analysis.FOLDED_NORMALIZER
 
@@ -123,9 +125,10 @@ class OrganizationDocument(Document):
     # fields stay for recommendations (offers against needs), similar profiles and highlights.
     # French stems only: the light French stemmer also reduces English plurals ("networks"),
     # and one analysis per group halves the fields a query scores. `index_phrases` makes a
-    # two-word phrase or synonym ("systèmes embarqués" <-> "embedded systems") one term here.
-    topics = Text(analyzer=FRENCH, search_analyzer=FRENCH_SEARCH, index_phrases=True)
-    details = Text(analyzer=FRENCH, search_analyzer=FRENCH_SEARCH)
+    # two-word phrase as typed one term here. Synonyms are concepts in both groups: "systèmes
+    # embarqués", "embedded systems" and "logiciel embarqué" are one indexed term (search/analysis.py).
+    topics = Text(analyzer=CONCEPTS, search_analyzer=CONCEPTS_SEARCH, index_phrases=True)
+    details = Text(analyzer=CONCEPTS, search_analyzer=CONCEPTS_SEARCH)
     # Descriptions are searched through `details` only (analysing them twice cost a tenth of a
     # rebuild); the French analyzer here serves highlighting, which re-reads the text with it.
     description_fr = Text(index=False, analyzer=FRENCH, copy_to="details")

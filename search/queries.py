@@ -360,10 +360,12 @@ def highlight_query(text: str) -> dict[str, Any]:
 
     Fuzzy terms make the unified highlighter run an automaton over every
     token of every highlighted field; typos are tolerated in names only, and
-    names are not highlighted. The groups' French analysis is the one of
-    every highlighted field, so their terms mark those fields' words.
+    names are not highlighted. The highlighted fields are indexed in French
+    stems without synonym concepts, so the words come from the French search
+    analysis, whose synonyms are the forms themselves (phrases included).
     """
-    return {"multi_match": {"query": significant_words(text), "fields": ["topics", "details"]}}
+    words = significant_words(text)
+    return {"multi_match": {"query": words, "fields": ["topics", "details"], "analyzer": documents.FRENCH_SEARCH}}
 
 
 def ranking_boosts(text: str) -> list[dict[str, Any]]:

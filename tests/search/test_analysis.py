@@ -181,6 +181,91 @@ def test_forms_of_a_rule_with_the_same_stems_give_one_term(es_node: Elasticsearc
     assert find(es_node, index, "réseaux") == {"Net FR", "Net EN"}
 
 
+# The grouped fields' analysis (`topics`, `details`): the same text twice, with synonyms from the graph
+# and as concepts; `index_phrases` as on `topics`.
+GRAPH_AND_CONCEPTS = {
+    "name": {"type": "keyword"},
+    "graph": {
+        "type": "text",
+        "analyzer": analysis.FRENCH_ANALYZER,
+        "search_analyzer": analysis.FRENCH_SEARCH_ANALYZER,
+    },
+    "concepts": {
+        "type": "text",
+        "analyzer": analysis.CONCEPTS_ANALYZER,
+        "search_analyzer": analysis.CONCEPTS_SEARCH_ANALYZER,
+        "index_phrases": True,
+    },
+}
+CONCEPT_RULES = [
+    "systèmes embarqués, embedded systems, logiciel embarqué",
+    "réseau, network, réseaux, networks",
+    "cybersécurité, cybersecurity, cyber security",
+    "monétique, e-payment => paiement électronique",
+    "contenu numérique, digital content",
+    "numérique, digital",
+]
+
+
+def test_multi_word_synonyms_are_one_concept_term(es_node: Elasticsearch, make_index: MakeIndex) -> None:
+    index = make_index(GRAPH_AND_CONCEPTS, [], synonyms=CONCEPT_RULES)
+
+    def analyzed(analyzer: str, text: str) -> list[str]:
+        return tokens(es_node, index, analyzer, text)
+
+    # The text keeps its words and gets the concept of each multi-word form it holds, after them
+    assert analyzed(analysis.CONCEPTS_ANALYZER, "Des systèmes embarqués en réseau") == [
+        "des", "system", "embarqu", "en", "reseau", "§0",
+    ]  # fmt: skip
+    assert analyzed(analysis.CONCEPTS_ANALYZER, "Digital content numérique") == ["digital", "content", "num", "§4"]
+    # A query's form becomes its rule's one-word forms and its concept, on one position
+    assert analyzed(analysis.CONCEPTS_SEARCH_ANALYZER, "embedded systems temps réel") == ["§0", "temp", "reel"]
+    assert analyzed(analysis.CONCEPTS_SEARCH_ANALYZER, "cyber security") == ["cybersecurit", "cybersecurity", "§2"]
+    # with the longest form winning, and no concept for a rule of one-word forms
+    assert analyzed(analysis.CONCEPTS_SEARCH_ANALYZER, "contenu numérique") == ["§4"]
+    assert analyzed(analysis.CONCEPTS_SEARCH_ANALYZER, "réseaux") == ["reseau", "network"]
+    # "a => b" rules: the query's "a" becomes "b"
+    assert analyzed(analysis.CONCEPTS_SEARCH_ANALYZER, "monétique") == ["§3"]
+
+
+def test_concepts_match_the_profiles_the_synonym_graph_matches(es_node: Elasticsearch, make_index: MakeIndex) -> None:
+    texts = {
+        "Embedded": "Embedded systems for aircraft",
+        "Embarqué": "Nos systèmes embarqués et le logiciel embarqué associé",
+        "Scattered": "Des systèmes critiques embarqués à bord",
+        "Net": "Opérateur de réseaux mobiles, network slicing",
+        "Cyber": "Cyber security audits; cybersécurité industrielle",
+        "Cyber words": "Sécurité du cyber espace",
+        "Pay": "Paiement électronique et monétique",
+        "Monétique": "Monétique seule",
+        "Digital": "Digital content numérique et contenu numérique",
+        "Food": "Agroalimentaire",
+    }
+    docs = [{"name": name, "graph": text, "concepts": text} for name, text in texts.items()]
+    index = make_index(GRAPH_AND_CONCEPTS, docs, synonyms=CONCEPT_RULES)
+
+    def found(field: str, text: str) -> set[str]:
+        query = {"match": {field: {"query": text, "operator": "and"}}}
+        response = es_node.search(index=index, query=query, size=20)
+        return {hit["_source"]["name"] for hit in response["hits"]["hits"]}
+
+    queries = {
+        "systèmes embarqués": {"Embedded", "Embarqué"},
+        "logiciel embarqué aircraft": {"Embedded"},
+        "réseau mobile": {"Net"},
+        "cybersécurité": {"Cyber"},
+        "cyber security audits": {"Cyber"},
+        "monétique": {"Pay"},
+        "paiement électronique": {"Pay"},
+        "numérique": {"Digital"},
+        "contenu numérique": {"Digital"},
+        "systèmes": {"Embedded", "Embarqué", "Scattered"},
+    }
+    for text, expected in queries.items():
+        assert (text, found("concepts", text)) == (text, expected)
+        assert (text, found("graph", text)) == (text, expected)
+
+
 def test_arabic_text_round_trips_and_is_searchable(es_node: Elasticsearch, make_index: MakeIndex) -> None:
     name = "شركة الأمن السيبراني"
     description = "حلول الأمن السيبراني والدفع الإلكتروني للشركات الصغيرة"

@@ -67,11 +67,13 @@ def test_document_carries_profile_offers_scope_and_track_record(shared_world: Se
 
 def test_mapping_uses_project_analyzers() -> None:
     props = documents.ORGANIZATION_MAPPING["properties"]
-    assert props["details"]["analyzer"] == "maillage_french"
+    assert props["details"]["analyzer"] == analysis.CONCEPTS_ANALYZER
+    assert props["details"]["search_analyzer"] == analysis.CONCEPTS_SEARCH_ANALYZER
     assert props["competences"]["fields"]["en"]["search_analyzer"] == "maillage_english_search"
     assert props["name_sort"]["normalizer"] == analysis.FOLDED_NORMALIZER
     assert props["location"]["type"] == "geo_point"
-    assert props["topics"]["analyzer"] == analysis.FRENCH_ANALYZER
+    assert props["topics"]["analyzer"] == analysis.CONCEPTS_ANALYZER
+    assert props["description_fr"]["analyzer"] == analysis.FRENCH_ANALYZER  # highlights: no concepts
     assert props["competences"]["copy_to"] in ("topics", ["topics"])
     assert "call_id" in documents.CALL_MAPPING["properties"]
 
