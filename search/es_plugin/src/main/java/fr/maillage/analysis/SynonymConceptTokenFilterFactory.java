@@ -1,13 +1,11 @@
 package fr.maillage.analysis;
 
-import java.util.List;
 import org.apache.lucene.analysis.TokenStream;
 import org.elasticsearch.plugin.Inject;
 import org.elasticsearch.plugin.NamedComponent;
 import org.elasticsearch.plugin.analysis.AnalysisMode;
 import org.elasticsearch.plugin.analysis.TokenFilterFactory;
 import org.elasticsearch.plugin.settings.AnalysisSettings;
-import org.elasticsearch.plugin.settings.ListSetting;
 import org.elasticsearch.plugin.settings.StringSetting;
 
 /**
@@ -24,13 +22,7 @@ public final class SynonymConceptTokenFilterFactory implements TokenFilterFactor
     static final String SEARCH = "search";
 
     @AnalysisSettings
-    public interface Settings {
-        @ListSetting(path = "synonyms")
-        List<String> synonyms();
-
-        @StringSetting(path = "analysis", defaultValue = Chains.FOLDED)
-        String analysis();
-
+    public interface Settings extends SynonymRuleSettings {
         @StringSetting(path = "mode", defaultValue = INDEX)
         String mode();
     }

@@ -20,8 +20,6 @@ import org.elasticsearch.plugin.analysis.AnalysisMode;
 import org.elasticsearch.plugin.analysis.TokenFilterFactory;
 import org.elasticsearch.plugin.settings.AnalysisSettings;
 import org.elasticsearch.plugin.settings.BooleanSetting;
-import org.elasticsearch.plugin.settings.ListSetting;
-import org.elasticsearch.plugin.settings.StringSetting;
 
 /**
  * Query-time synonyms from rules given in the index settings, in Solr syntax ("a, b, c" or "a, b => c").
@@ -34,13 +32,7 @@ import org.elasticsearch.plugin.settings.StringSetting;
 @NamedComponent("maillage_synonym_graph")
 public final class SynonymGraphTokenFilterFactory implements TokenFilterFactory {
     @AnalysisSettings
-    public interface Settings {
-        @ListSetting(path = "synonyms")
-        List<String> synonyms();
-
-        @StringSetting(path = "analysis", defaultValue = Chains.FOLDED)
-        String analysis();
-
+    public interface Settings extends SynonymRuleSettings {
         /** "a, b" means a <-> b when true; only a, b -> a when false (Solr semantics). */
         @BooleanSetting(path = "expand", defaultValue = true)
         boolean expand();
