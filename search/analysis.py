@@ -31,12 +31,12 @@ language's plurals ("companies"/"company" or "énergies"/"énergie").
 Synonyms (`matchmaking.taxonomy.synonym_groups()`, "a, b, c" lines) are
 applied at query time by the `*_search` analyzers (the grouped fields'
 concepts below aside): a graph of multi-word synonyms cannot be indexed
-faithfully, and index-time expansion would bloat every document. The rules live in the index settings, so a
-change to them takes effect with the next (zero-downtime) rebuild. Each
-search analyzer's synonym filter parses the rules with the *same* chain as
-its field (`analysis: folded|french|english`), so "e-payment" is the
-two-token path "e payment" and "paiement électronique" the French stems
-"paie electron", exactly as the indexed text.
+faithfully, and index-time expansion would bloat every document. The rules
+live in the index settings, so a change to them takes effect with the next
+(zero-downtime) rebuild. Each search analyzer's synonym filter parses the
+rules with the *same* chain as its field (`analysis: folded|french|english`),
+so "e-payment" is the two-token path "e payment" and "paiement électronique"
+the French stems "paie electron", exactly as the indexed text.
 
 The two grouped fields that every search scores over all its hits (`topics`,
 `details`) take multi-word synonyms another way, as concepts: every form of
@@ -184,9 +184,9 @@ def analysis_settings(synonyms: list[str] | None = None) -> dict[str, Any]:
             FRENCH_ANALYZER: _custom("standard", _FRENCH_CHAIN),
             FRENCH_SEARCH_ANALYZER: _custom("standard", [*_FRENCH_CHAIN, _SYNONYMS_FRENCH]),
             ENGLISH_ANALYZER: _custom("standard", _ENGLISH_CHAIN),
+            ENGLISH_SEARCH_ANALYZER: _custom("standard", [*_ENGLISH_CHAIN, _SYNONYMS_ENGLISH]),
             CONCEPTS_ANALYZER: _custom("standard", [*_FRENCH_CHAIN, _CONCEPTS_INDEX]),
             CONCEPTS_SEARCH_ANALYZER: _custom("standard", [*_FRENCH_CHAIN, _CONCEPTS_SEARCH]),
-            ENGLISH_SEARCH_ANALYZER: _custom("standard", [*_ENGLISH_CHAIN, _SYNONYMS_ENGLISH]),
             AUTOCOMPLETE_ANALYZER: _custom("standard", [*_FOLDED_CHAIN, _AUTOCOMPLETE_NGRAMS]),
             EXACT_ANALYZER: _custom(KEYWORD_TOKENIZER, ["lowercase", ASCIIFOLDING_FILTER]),
         },

@@ -125,8 +125,9 @@ class OrganizationDocument(Document):
     # fields stay for recommendations (offers against needs), similar profiles and highlights.
     # French stems only: the light French stemmer also reduces English plurals ("networks"),
     # and one analysis per group halves the fields a query scores. `index_phrases` makes a
-    # two-word phrase as typed one term here. Synonyms are concepts in both groups: "systèmes
-    # embarqués", "embedded systems" and "logiciel embarqué" are one indexed term (search/analysis.py).
+    # two-word phrase as typed one term here. Multi-word synonyms are concepts in both groups:
+    # "systèmes embarqués", "embedded systems" and "logiciel embarqué" are also one indexed term,
+    # which a query for any of them looks up instead of a phrase per form (search/analysis.py).
     topics = Text(analyzer=CONCEPTS, search_analyzer=CONCEPTS_SEARCH, index_phrases=True)
     details = Text(analyzer=CONCEPTS, search_analyzer=CONCEPTS_SEARCH)
     # Descriptions are searched through `details` only (analysing them twice cost a tenth of a

@@ -51,6 +51,22 @@ def test_full_text_finds_the_right_partner_first(shared_world: SearchWorld, text
     assert not result.relaxed, f"{text!r} only matched partially"
 
 
+def test_a_multi_word_synonym_finds_and_highlights_the_other_language(shared_world: SearchWorld) -> None:
+    # Given Atlas's competence "sécurité des systèmes d'information", a form of the rule that also
+    # names "information system security" (one concept term in the searched groups)
+    w = shared_world
+
+    # When searching the English form
+    result = search_organizations(w.superuser, text="information system security")
+
+    # Then Atlas is found, not the profiles holding only "security" or "information"
+    assert names(w, result) == ["atlas"]
+    assert not result.relaxed
+    # and its French competence is highlighted (highlights come from the synonym graph)
+    competences = result.hits[0].highlights.get("competences", [])
+    assert any("<mark>sécurité</mark>" in fragment for fragment in competences), competences
+
+
 def test_phrase_ranks_above_scattered_words(shared_world: SearchWorld, django_db_blocker: Any) -> None:
     w = shared_world
     result = search_organizations(w.superuser, text="paiement mobile")
