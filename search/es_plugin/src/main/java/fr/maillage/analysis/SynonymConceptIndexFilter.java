@@ -86,15 +86,14 @@ final class SynonymConceptIndexFilter extends TokenFilter {
         passed++;
     }
 
-    /** The forms of 1 to `longest` words ending with the current one. */
+    /** The forms of 2 to `longest` words ending with the current one (indexed forms have two words or more). */
     private void findForms(int longest) {
+        int last = (passed - 1) % words.length;
         key.setLength(0);
-        for (int length = 1; length <= longest; length++) {
+        key.append(words[last], 0, wordLengths[last]);
+        for (int length = 2; length <= longest; length++) {
             int slot = (passed - length) % words.length;
-            if (length > 1) {
-                key.insert(0, SynonymConcepts.WORD_SEPARATOR);
-            }
-            key.insert(0, words[slot], 0, wordLengths[slot]);
+            key.insert(0, SynonymConcepts.WORD_SEPARATOR).insert(0, words[slot], 0, wordLengths[slot]);
             String[] forms = concepts.indexed.get(key.toString());
             if (forms != null) {
                 found.addAll(Arrays.asList(forms));

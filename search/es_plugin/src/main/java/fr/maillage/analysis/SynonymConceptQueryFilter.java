@@ -55,7 +55,7 @@ final class SynonymConceptQueryFilter extends TokenFilter {
             return true;
         }
         Word first = capture();
-        readAhead(longest - 1);
+        readAhead(longest - 1, first.state);
         List<Word> words = new ArrayList<>(longest);
         words.add(first);
         for (Word next : ahead) {
@@ -111,12 +111,11 @@ final class SynonymConceptQueryFilter extends TokenFilter {
         return !inputDone;
     }
 
-    /** Reads from the input until `count` words are ahead (fewer at its end), keeping the current word's attributes. */
-    private void readAhead(int count) throws IOException {
+    /** Reads from the input until `count` words are ahead (fewer at its end), then restores `current`. */
+    private void readAhead(int count, State current) throws IOException {
         if (ahead.size() >= count || inputDone) {
             return;
         }
-        State current = captureState();
         while (ahead.size() < count && readInput()) {
             ahead.add(capture());
         }
