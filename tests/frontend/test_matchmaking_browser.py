@@ -43,9 +43,13 @@ def test_recommendation_to_accepted_introduction_to_first_message(browser: Any, 
     for spec in indexing.SPECS.values():
         lifecycle.Rebuilder(spec).rebuild(threads=1)
     base = request.getfixturevalue("asgi_server")
+    # Both sign in before any page opens: signing in writes the user's row from this thread, and
+    # SQLite's shared in-memory test database refuses that write at once ("database table is
+    # locked") while the server's thread holds the table for an open page's request.
+    requester = signed_in(browser, atlas_people[0], base).new_page()
+    target = signed_in(browser, seine_people[0], base).new_page()
 
     # When the MNC member opens their recommendations and requests an introduction from the suggestion
-    requester = signed_in(browser, atlas_people[0], base).new_page()
     requester.goto(f"{base}/en/matchmaking/recommendations/")
     card = requester.locator("article.recommendation", has_text="Seine Secure")
     assert "meets their offer" in card.inner_text()
@@ -57,7 +61,6 @@ def test_recommendation_to_accepted_introduction_to_first_message(browser: Any, 
     assert intro.state == IntroductionState.PENDING_TARGET
 
     # And the Systematic member accepts it
-    target = signed_in(browser, seine_people[0], base).new_page()
     target.goto(f"{base}/en/matchmaking/introductions/{intro.pk}/")
     target.locator("#accept-button").click()
     target.wait_for_load_state()
