@@ -140,30 +140,31 @@ class OrganizationDocument(Document):
     need_titles = bilingual_text(copy_to="topics")
     need_texts = stemmed_text(copy_to="details")
     tags = bilingual_text(copy_to="topics")
-    opportunity_kinds = Keyword(doc_values=False)  # a facet: filtered here, counted in facet_values
+    opportunity_kinds = Keyword()  # a facet (see facet_values)
     trls = Integer()
-    trl_ranges = Keyword(doc_values=False)  # a facet: filtered here, counted in facet_values
-    themes = Keyword(doc_values=False)  # a facet: filtered here, counted in facet_values
+    trl_ranges = Keyword()  # a facet (see facet_values)
+    themes = Keyword()  # a facet (see facet_values)
     theme_labels = Text(analyzer=FOLDED, copy_to="topics")
     # Words about the organization that are not its own text (its kind, clusters,
     # region, country, in both languages), so "cybersecurity SME Brittany" works.
     # Searched through `details` only.
     context = Text(index=False, copy_to="details")
     cluster_ids = Integer()
-    cluster_codes = Keyword(doc_values=False)  # a facet: filtered here, counted in facet_values
+    cluster_codes = Keyword()  # a facet (see facet_values)
     partner_cluster_ids = Integer()
     membership_cluster_ids = Integer()
     visibility = Keyword()
     access = Keyword()
-    country = Keyword(doc_values=False)  # a facet: filtered here, counted in facet_values
+    country = Keyword()  # a facet (see facet_values)
     city = Text(analyzer=FOLDED, fields={"keyword": Keyword()})
     location = GeoPoint()
-    kind = Keyword(doc_values=False)  # a facet: filtered here, counted in facet_values
-    size_band = Keyword(doc_values=False)  # a facet: filtered here, counted in facet_values
-    languages = Keyword(doc_values=False)  # a facet: filtered here, counted in facet_values
-    has_track_record = Boolean(doc_values=False)  # a facet: filtered here, counted in facet_values
-    # Every facet value once more, as "facet\x1fvalue" (`facet_values`): the facets are counted
-    # there (all at once), so their own fields keep no doc values.
+    kind = Keyword()  # a facet (see facet_values)
+    size_band = Keyword()  # a facet (see facet_values)
+    languages = Keyword()  # a facet (see facet_values)
+    has_track_record = Boolean()  # a facet (see facet_values)
+    # Every facet value once more, as "facet\x1fvalue" (`facet_values`): every facet is counted
+    # there at once. A facet's own field filters, and counts that facet alone (a selected
+    # facet under the other selections: one value per profile to read instead of all of them).
     # Doc values only: nothing searches it.
     facet_values = Keyword(index=False)
     eu_projects_count = Integer()

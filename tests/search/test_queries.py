@@ -332,18 +332,30 @@ def one_facet_terms(name: str) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("text", ["", "paiement", "réseaux"])
-def test_split_counts_match_one_search_with_filter_wrappers(shared_world: SearchWorld, text: str) -> None:
-    # With selections (or no words) the page of hits and the counts are separate searches;
-    # they must say exactly what one search with filter-wrapped aggregations says.
+@pytest.mark.parametrize(
+    "filters",
+    [
+        OrganizationFilters(cluster=("MNC", "IR", "SYS"), country=("MA", "FR")),
+        # a boolean facet, whose own field names its values 1/0
+        OrganizationFilters(track_record=("false",), country=("MA", "FR"), cluster=("MNC", "IR")),
+    ],
+    ids=["clusters-countries", "track-record"],
+)
+def test_split_counts_match_one_search_with_filter_wrappers(
+    shared_world: SearchWorld, text: str, filters: OrganizationFilters
+) -> None:
+    # Selected facets are counted on their own fields, browsing in searches of their own; the
+    # counts must say exactly what one search with filter-wrapped aggregations says.
     w = shared_world
-    filters = OrganizationFilters(cluster=("MNC", "IR", "SYS"), country=("MA", "FR"))
     tokens = queries.viewer_access_tokens(w.superuser)
     assert tokens is not None
     body = queries.build_organization_search(
-        tokens=tokens, text=text, filters=filters, sort="relevance", size=20, facets=False
+        tokens=tokens, text=text, filters=OrganizationFilters(), sort="relevance", size=20, facets=False
     )
-    # The reference: one search, each facet counted under a filter of the other selections.
+    # The reference: one search, the selections in its post_filter, each facet counted under a
+    # filter of the other selections.
     selections = {n: queries.facet_filter(n, filters.selected(n)) for n in queries.FACETS}
+    body["post_filter"] = {"bool": {"filter": [f for f in selections.values() if f]}}
     body["aggs"] = {
         name: {
             "filter": {"bool": {"filter": [f for other, f in selections.items() if f and other != name]}},
@@ -351,9 +363,10 @@ def test_split_counts_match_one_search_with_filter_wrappers(shared_world: Search
         }
         for name in queries.FACETS
     }
-    # With words, one search; browsing, the page, the counts and each selected facet counted by a search of its own
+    # With words, one search; browsing, the page (with every facet's counts) and each selected
+    # facet counted by a search of its own
     parts = queries.organization_searches(tokens=tokens, text=text, filters=filters, sort="relevance", size=20)
-    assert len(parts) == (1 if text else 4)
+    assert len(parts) == (1 if text else 1 + len(filters.key()))
     single = queries._run(queries.ORGANIZATIONS.alias, body)
     split = search_organizations(w.superuser, text=text, filters=filters)
     assert split.total == single["hits"]["total"]["value"] > 0
@@ -403,18 +416,22 @@ def test_facet_buckets_keep_each_facets_size_and_order() -> None:
     assert set(buckets) == set(queries.FACETS)  # the unknown facet left out
 
 
-def test_facet_buckets_read_only_the_named_facet_from_its_own_aggregation() -> None:
-    # An aggregation named after a facet counts every facet's values under the other
-    # selections; only the named facet's are its counts.
-    every = [{"key": "country\x1fMA", "doc_count": 7}, {"key": "kind\x1fsme", "doc_count": 5}]
-    aggregations = {"country": {"doc_count": 9, "values": {"buckets": every}}, "kind": {"buckets": every}}
+def test_facet_buckets_read_a_facet_from_its_own_field() -> None:
+    # An aggregation named after a facet counts its own field's values (under a filter of the
+    # other selections, or not); booleans are read by the name Elasticsearch gives them.
+    every = [{"key": "country\x1fFR", "doc_count": 2}, {"key": "kind\x1fsme", "doc_count": 2}]
+    own = [{"key": "MA", "doc_count": 7}, {"key": "FR", "doc_count": 2}]
+    aggregations = {
+        "facet_values": {"buckets": every},
+        "country": {"doc_count": 9, "values": {"buckets": own}},
+        "track_record": {"buckets": [{"key": 1, "key_as_string": "true", "doc_count": 5}]},
+    }
 
     buckets = queries.facet_buckets(aggregations)
 
-    assert buckets == {
-        "country": {"buckets": [{"key": "MA", "doc_count": 7}]},
-        "kind": {"buckets": [{"key": "sme", "doc_count": 5}]},
-    }
+    assert buckets["country"] == {"buckets": [{"key": "MA", "doc_count": 7}, {"key": "FR", "doc_count": 2}]}
+    assert buckets["track_record"] == {"buckets": [{"key": "true", "doc_count": 5}]}
+    assert buckets["kind"] == {"buckets": [{"key": "sme", "doc_count": 2}]}
 
 
 def test_a_facets_own_counts_replace_those_under_every_selection() -> None:
