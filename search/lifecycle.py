@@ -99,14 +99,17 @@ class RebuildReport:
     kind: str
     index: str
     indexed: int
-    seconds: float
+    seconds: float  # the whole rebuild, the grace before the old index is deleted included
     errors: list[str] = field(default_factory=list)
     replayed: int = 0
     removed: list[str] = field(default_factory=list)
+    live_seconds: float = 0.0  # until searches read the new index (alias swapped, changes replayed)
 
     @property
     def rate(self) -> float:
-        return self.indexed / self.seconds if self.seconds > 0 else 0.0
+        """Documents per second until the new index was live (the grace after it is idle time)."""
+        seconds = self.live_seconds or self.seconds
+        return self.indexed / seconds if seconds > 0 else 0.0
 
 
 class AliasSwapper:
@@ -176,6 +179,7 @@ class Rebuilder:
             raise
         old = self.swapper.swap(name)
         replayed = indexing.flush(self.spec.kind).applied if docs is None else 0
+        live_seconds = time.perf_counter() - started
         if not keep_old and old:
             time.sleep(grace_seconds)
             for index in old:
@@ -188,6 +192,7 @@ class Rebuilder:
             errors=errors,
             replayed=replayed,
             removed=[] if keep_old else old,
+            live_seconds=live_seconds,
         )
 
 

@@ -499,7 +499,8 @@ from search.client import get_client
 report = lifecycle.Rebuilder(indexing.ORGANIZATIONS).rebuild()
 count = get_client().count(index=indexing.ORGANIZATIONS.alias)["count"]
 print("BENCH-RESULT " + json.dumps({
-    "indexed": report.indexed, "seconds": report.seconds, "errors": len(report.errors),
+    "indexed": report.indexed, "seconds": report.seconds, "live_seconds": report.live_seconds,
+    "errors": len(report.errors),
     "count": count, "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
 }))
 """
@@ -997,12 +998,19 @@ def main() -> int:
         if "rebuild" in phases:
             ensure_search()
             rebuild = run_rebuild(env)
-            rate = rebuild["indexed"] / rebuild["seconds"] if rebuild["seconds"] else 0.0
+            # Throughput until searches read the new index; after that the command only waits (a
+            # grace for searches still on the old index) and deletes the old index.
+            live = rebuild["live_seconds"]
+            rate = rebuild["indexed"] / live if live else 0.0
             report()
             report("Index rebuild (search.lifecycle.Rebuilder, child process)")
             report(
-                f"  {rebuild['indexed']:,} documents in {rebuild['seconds']:.1f}s: {rate:,.0f} docs/s "
+                f"  {rebuild['indexed']:,} documents live in {live:.1f}s: {rate:,.0f} docs/s "
                 f"(aim >= {AIMS['rebuild']:,.0f}); {rebuild['count']:,} in the index, {rebuild['errors']} errors"
+            )
+            report(
+                f"  the command ended after {rebuild['seconds']:.1f}s (old index deleted after its grace), "
+                f"{rebuild['indexed'] / rebuild['seconds']:,.0f} docs/s over that time"
             )
             report(f"  peak RSS of the rebuild process: {rebuild['max_rss_kb'] / 1024:,.0f} MB")
 

@@ -3,6 +3,7 @@ command's output, and deep pagination over more than 10,000 documents."""
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, datetime
 from io import StringIO
@@ -65,6 +66,10 @@ def test_rebuild_while_searching_never_fails_and_keeps_changes_made_during_it(se
     assert not empty
     assert len(counts) > 3
     assert report.indexed == 5
+    # The throughput counts the time until the new index was live, not the default 1 s grace
+    # before the old one was deleted
+    assert report.seconds - report.live_seconds >= 1.0
+    assert report.rate == report.indexed / report.live_seconds
     assert changed.is_set()
     after = lifecycle.aliased_indices(ORGANIZATIONS.alias)
     assert after == [report.index]
@@ -123,6 +128,7 @@ def test_commands_report_status_and_rebuild_with_progress(search_world: SearchWo
     text = out.getvalue()
     assert "docs/s" in text
     assert "organization: 5 documents into" in text
+    assert re.search(r"live after \d+\.\ds \(\d+ docs/s\), done in \d+\.\ds", text), text
     out = StringIO()
     call_command("search_index", "ensure", stdout=out)
     assert "ready" in out.getvalue()

@@ -105,8 +105,9 @@ class Command(BaseCommand):
         removed = f", removed {', '.join(report.removed)}" if report.removed else ""
         self.stdout.write(
             style(
-                f"{report.kind}: {report.indexed:,} documents into {report.index} in {report.seconds:.1f}s "
-                f"({report.rate:,.0f} docs/s), {len(report.errors)} error(s), "
+                f"{report.kind}: {report.indexed:,} documents into {report.index}, live after "
+                f"{report.live_seconds:.1f}s ({report.rate:,.0f} docs/s), done in {report.seconds:.1f}s, "
+                f"{len(report.errors)} error(s), "
                 f"{report.replayed} change(s) replayed{removed}"
             )
         )
