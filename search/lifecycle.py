@@ -99,17 +99,16 @@ class RebuildReport:
     kind: str
     index: str
     indexed: int
+    live_seconds: float  # until searches read the new index (alias swapped, changes replayed)
     seconds: float  # the whole rebuild, the grace before the old index is deleted included
     errors: list[str] = field(default_factory=list)
     replayed: int = 0
     removed: list[str] = field(default_factory=list)
-    live_seconds: float = 0.0  # until searches read the new index (alias swapped, changes replayed)
 
     @property
     def rate(self) -> float:
         """Documents per second until the new index was live (the grace after it is idle time)."""
-        seconds = self.live_seconds or self.seconds
-        return self.indexed / seconds if seconds > 0 else 0.0
+        return self.indexed / self.live_seconds if self.live_seconds > 0 else 0.0
 
 
 class AliasSwapper:
@@ -188,11 +187,11 @@ class Rebuilder:
             kind=self.spec.kind,
             index=name,
             indexed=indexed,
+            live_seconds=live_seconds,
             seconds=time.perf_counter() - started,
             errors=errors,
             replayed=replayed,
             removed=[] if keep_old else old,
-            live_seconds=live_seconds,
         )
 
 
