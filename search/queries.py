@@ -596,7 +596,7 @@ def facet_buckets(aggregations: Mapping[str, Any]) -> dict[str, Any]:
     """
     every = aggregations.get("facet_values")
     counts: dict[str, list[dict[str, Any]]] = {name: [] for name in FACETS} if every is not None else {}
-    for bucket in _buckets(every) if every is not None else []:  # most frequent first, then by value
+    for bucket in _buckets(every or {}):  # most frequent first, then by value
         name, _separator, value = str(bucket["key"]).partition(documents.FACET_SEPARATOR)
         if name in counts and len(counts[name]) < FACETS[name].size:
             counts[name].append({"key": value, "doc_count": bucket["doc_count"]})
