@@ -321,6 +321,28 @@ def test_python_fold_agrees_with_the_cluster(es_node: Elasticsearch, make_index:
     assert [analysis.fold(text)] == tokens(es_node, index, analysis.EXACT_ANALYZER, text)
 
 
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Œuvre", "OEuvre"),  # one character becomes two; the case is the lowercase filter's business
+        ("straße", "strasse"),
+        ("ﬁbre ﬀ", "fibre ff"),  # ligatures
+        ("⑽ ½", "(10) ½"),  # four characters for one; and one Lucene leaves alone
+        ("Réseau🚀é", "Reseau🚀e"),  # a surrogate pair between folded letters stays whole
+        ("ǅungla Ǆ ℡", "Dzungla DZ ℡"),
+        ("ÀÉÎÕÜ Ç", "AEIOU C"),
+        ("ａｂｃ", "abc"),  # full-width letters
+        ("شركة", "شركة"),  # Arabic is not Latin: unchanged
+        ("plain ascii", "plain ascii"),
+    ],
+)
+def test_folding_gives_lucenes_ascii_folding(es_node: Elasticsearch, text: str, folded: str) -> None:
+    # The plugin folds from a table filled from Lucene's ASCIIFoldingFilter (whose one huge
+    # method the JVM never compiles); these are that filter's outputs.
+    response = es_node.indices.analyze(tokenizer="maillage_keyword", filter=[analysis.ASCIIFOLDING_FILTER], text=text)
+    assert [token["token"] for token in response["tokens"]] == [folded]
+
+
 def test_cluster_analysis_check_passes_with_the_plugin(es_node: Elasticsearch) -> None:
     analysis.check_cluster_analysis(es_node)
 

@@ -1,7 +1,6 @@
 package fr.maillage.analysis;
 
 import org.apache.lucene.analysis.TokenStream;
-import org.apache.lucene.analysis.miscellaneous.ASCIIFoldingFilter;
 import org.elasticsearch.plugin.NamedComponent;
 import org.elasticsearch.plugin.analysis.TokenFilterFactory;
 
@@ -14,7 +13,7 @@ import org.elasticsearch.plugin.analysis.TokenFilterFactory;
 public final class AsciiFoldingTokenFilterFactory implements TokenFilterFactory {
     @Override
     public TokenStream create(TokenStream tokenStream) {
-        return new ASCIIFoldingFilter(tokenStream, false);
+        return new AsciiFoldingFilter(tokenStream);
     }
 
     @Override

@@ -8,7 +8,6 @@ import org.apache.lucene.analysis.en.EnglishPossessiveFilter;
 import org.apache.lucene.analysis.en.KStemFilter;
 import org.apache.lucene.analysis.fr.FrenchAnalyzer;
 import org.apache.lucene.analysis.fr.FrenchLightStemFilter;
-import org.apache.lucene.analysis.miscellaneous.ASCIIFoldingFilter;
 import org.apache.lucene.analysis.standard.StandardTokenizer;
 import org.apache.lucene.analysis.util.ElisionFilter;
 
@@ -41,7 +40,7 @@ final class Chains {
                 Tokenizer tokenizer = new StandardTokenizer();
                 TokenStream stream = new LowerCaseFilter(tokenizer);
                 stream = new ElisionFilter(stream, FrenchAnalyzer.DEFAULT_ARTICLES);
-                stream = new ASCIIFoldingFilter(stream, false);
+                stream = new AsciiFoldingFilter(stream);
                 if (FRENCH.equals(chain)) {
                     stream = new FrenchLightStemFilter(stream);
                 } else if (ENGLISH.equals(chain)) {
