@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import orjson
-from django.db.models import Q, TextField
+from django.db.models import F, Lookup, Q, TextField
 from django.db.models.functions import Cast
 from django.utils import translation
 from elasticsearch.dsl import (
@@ -276,6 +276,31 @@ class DocumentAction:
     document: dict[str, Any] | None
 
 
+class InSubquery(Lookup):
+    """`field IN (subquery)`, written `field = ANY(ARRAY(subquery))` on PostgreSQL.
+
+    Beside another condition (`a OR field IN (subquery)`), PostgreSQL's planner scans the whole
+    table and probes a hash of the subquery's rows; with the subquery as an array it reads the
+    field's index. For a rebuild's chunk of track records: 1 ms instead of 26, over 145,000
+    participations (most of the database's share of a rebuild).
+    """
+
+    lookup_name = "in_subquery"
+
+    def _sides(self, compiler: Any, connection: Any) -> tuple[str, str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return lhs, rhs, [*lhs_params, *rhs_params]
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, rhs, params = self._sides(compiler, connection)
+        return f"{lhs} IN {rhs}", params
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, rhs, params = self._sides(compiler, connection)
+        return f"{lhs} = ANY(ARRAY{rhs})", params
+
+
 def _track_records(orgs: list[Organization], chunk: list[int]) -> dict[int, set[int]]:
     """EU projects per organization, linked by foreign key or by PIC (CORDIS rows not yet matched to a member).
 
@@ -285,10 +310,10 @@ def _track_records(orgs: list[Organization], chunk: list[int]) -> dict[int, set[
     """
     by_pic = {org.pic: org.pk for org in orgs if org.pic}
     projects: dict[int, set[int]] = defaultdict(set)
-    chunk_pics = Organization.objects.filter(_ids_filter("pk", chunk), pic__isnull=False).values("pic")
-    rows = EUParticipation.objects.filter(_ids_filter("organization_id", chunk) | Q(pic__in=chunk_pics)).values_list(
-        "organization_id", "pic", "project_id"
-    )
+    chunk_pics = Organization.objects.filter(_ids_filter("pk", chunk), pic__isnull=False).order_by().values("pic")
+    rows = EUParticipation.objects.filter(
+        _ids_filter("organization_id", chunk) | Q(InSubquery(F("pic"), chunk_pics))
+    ).values_list("organization_id", "pic", "project_id")
     for org_id, pic, project_id in rows:
         owner = org_id if org_id is not None else by_pic.get(pic)
         if owner is not None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from itertools import product
 
 import pytest
+from django.db import connection
+from django.db.models import F
 
 from matchmaking import access
-from matchmaking.models import Organization, Visibility
+from matchmaking.models import EUParticipation, EUProject, Organization, Visibility
 from search import analysis, documents, lifecycle
 from search.client import get_client
 from search.indexing import CALLS, ORGANIZATIONS
@@ -82,6 +84,34 @@ def test_calls_are_indexed(shared_world: SearchWorld) -> None:
     doc = get_client().get(index=CALLS.alias, id=str(shared_world.call.pk))["_source"]
     assert doc["topic_code"] == "HORIZON-CL3-2027-CS-01"
     assert doc["published_by"] == "IR"
+
+
+def test_track_records_count_projects_linked_by_organization_or_by_pic(db: None) -> None:
+    # given projects linked by foreign key, by PIC only (a CORDIS row not yet matched), and
+    # another organization's project, read for a chunk of ids as rebuilds read them
+    linked = Organization.objects.create(legal_name="Linked", pic="999999101")
+    by_pic = Organization.objects.create(legal_name="By PIC", pic="999999102")
+    other = Organization.objects.create(legal_name="Other", pic="999999103")
+    projects = [EUProject.objects.create(framework="H2020", reference=f"9990{n}", acronym=f"P{n}") for n in range(4)]
+    EUParticipation.objects.create(project=projects[0], pic="999999101", organization=linked, role="participant")
+    EUParticipation.objects.create(project=projects[1], pic="999999101", organization=linked, role="coordinator")
+    EUParticipation.objects.create(project=projects[2], pic="999999102", role="participant")
+    EUParticipation.objects.create(project=projects[3], pic="999999103", role="participant")
+    orgs = [linked, by_pic]
+
+    # when reading the chunk's track records
+    records = documents._track_records(orgs, sorted(org.pk for org in orgs))
+
+    # then each organization has its own projects, and the organization outside the chunk none
+    assert records == {linked.pk: {projects[0].pk, projects[1].pk}, by_pic.pk: {projects[2].pk}}
+    assert other.pk not in records
+
+
+def test_in_subquery_is_written_for_the_database_in_use(db: None) -> None:
+    pics = Organization.objects.filter(pic__isnull=False).order_by().values("pic")
+    sql = str(EUParticipation.objects.filter(documents.InSubquery(F("pic"), pics)).query)
+    expected = "= ANY(ARRAY(SELECT" if connection.vendor == "postgresql" else "IN (SELECT"
+    assert expected in sql
 
 
 def test_highlight_markers_are_stripped_from_indexed_text() -> None:
