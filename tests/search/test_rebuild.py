@@ -3,8 +3,10 @@ command's output, and deep pagination over more than 10,000 documents."""
 
 from __future__ import annotations
 
+import gc
 import re
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from io import StringIO
 from typing import Any
@@ -187,3 +189,23 @@ def test_ensure_rebuilds_when_the_index_definition_changed(search_world: SearchW
     assert report is not None
     assert report.indexed == 5
     assert lifecycle.live_definition_hash(ORGANIZATIONS) == lifecycle.definition_hash(ORGANIZATIONS)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_bulk_loads_collect_young_objects_in_larger_batches(search_world: SearchWorld, threads: int) -> None:
+    # given the collector's thresholds before a rebuild, and documents that note them as they are read
+    before = gc.get_threshold()
+    seen: list[tuple[int, int, int]] = []
+
+    def documents() -> Iterator[dict[str, Any]]:
+        for document in indexing.documents_from_database(ORGANIZATIONS):
+            seen.append(gc.get_threshold())
+            yield document
+
+    # when rebuilding from them
+    report = lifecycle.Rebuilder(ORGANIZATIONS).rebuild(documents(), threads=threads, grace_seconds=0)
+
+    # then the youngest generation was collected less often while loading, and the thresholds are back
+    assert report.indexed == len(seen) > 0
+    assert {threshold[0] for threshold in seen} == {50_000}
+    assert gc.get_threshold() == before
