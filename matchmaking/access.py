@@ -26,7 +26,7 @@ both agree with ``visible_organizations``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, TypedDict
+from typing import Any, Protocol, TypedDict
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
@@ -334,7 +334,20 @@ def organization_visibility_scope(org: Organization) -> VisibilityScope:
     return organization_visibility_scopes([org])[org.pk]
 
 
-def organization_visibility_scopes(orgs: Iterable[Organization]) -> dict[int, VisibilityScope]:
+class ScopedOrganization(Protocol):
+    """What a scope is computed from: an `Organization`, or a row of its columns (index rebuilds)."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def profile_status(self) -> str: ...
+
+    @property
+    def visibility(self) -> str: ...
+
+
+def organization_visibility_scopes(orgs: Iterable[ScopedOrganization]) -> dict[int, VisibilityScope]:
     """`organization_visibility_scope` for many organizations in two queries (index rebuilds)."""
     orgs = list(orgs)
     rows: dict[int, list[tuple[int, str]]] = {org.pk: [] for org in orgs}

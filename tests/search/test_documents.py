@@ -97,10 +97,10 @@ def test_track_records_count_projects_linked_by_organization_or_by_pic(db: None)
     EUParticipation.objects.create(project=projects[1], pic="999999101", organization=linked, role="coordinator")
     EUParticipation.objects.create(project=projects[2], pic="999999102", role="participant")
     EUParticipation.objects.create(project=projects[3], pic="999999103", role="participant")
-    orgs = [linked, by_pic]
+    chunk = sorted([linked.pk, by_pic.pk])
 
     # when reading the chunk's track records
-    records = documents._track_records(orgs, sorted(org.pk for org in orgs))
+    records = documents._track_records(documents._organization_rows(chunk), chunk)
 
     # then each organization has its own projects, and the organization outside the chunk none
     assert records == {linked.pk: {projects[0].pk, projects[1].pk}, by_pic.pk: {projects[2].pk}}
