@@ -550,9 +550,9 @@ def facet_values(document: dict[str, Any]) -> list[str]:
 class OrganizationRow(NamedTuple):
     """The columns of an organization a document is made of.
 
-    Plain rows, not model instances: building instances (and decoding their JSON fields with
-    the standard library) was a seventh of the Python time of building documents (23 against
-    10 µs per organization).
+    Plain rows, not model instances: an instance (its JSON fields decoded by the standard
+    library) cost 23–26 µs against 10 for a row, and documents are built a fifth faster
+    (80–84 against 104–107 µs each).
     """
 
     pk: int
