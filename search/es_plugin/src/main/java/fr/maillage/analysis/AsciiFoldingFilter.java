@@ -10,8 +10,8 @@ import org.apache.lucene.util.ArrayUtil;
 /**
  * Lucene's ASCII folding ({@code ASCIIFoldingFilter}, without the original token), read from a table.
  *
- * <p>Lucene folds with one {@code switch} over some 1,400 characters, a method too large for the JVM to compile:
- * it stays interpreted, and was a twentieth of the node's indexing CPU (every French word with an accent goes
+ * <p>Lucene folds with one {@code switch} over the 1,242 characters it changes, a method too large for the JVM to
+ * compile: it stays interpreted, and cost a tenth of the node's indexing CPU (every French word with an accent goes
  * through it in every analysis of the text). The table is filled from that same method, one character at a time
  * (it maps each character on its own), so the output is the same.
  */
