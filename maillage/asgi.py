@@ -1,6 +1,8 @@
-"""ASGI entry point: HTTP through Django (in a pool of threads, see maillage/http_threads.py),
-websockets through Channels. `HTTP_THREADS` bounds the requests one process serves at once
-(keep the database pool at least as big)."""
+"""ASGI entry point: websockets through Channels, and HTTP through Django (in a pool of threads,
+see maillage/http_threads.py) where this one server answers both, as in `make demo`. In
+production, HTTP goes to gunicorn (maillage/wsgi.py) and only /ws/ comes here (deploy/).
+`HTTP_THREADS` bounds the requests one process serves at once (keep the database pool at
+least as big)."""
 
 import gc
 import os

@@ -10,8 +10,8 @@ estimate may let a few extra requests through at a window boundary, which is
 fine for flood guards.
 
 Refused attempts count too: a client hammering the server stays limited until
-it slows down. `settings.RATE_LIMIT_NAMESPACE` (optional) separates counters,
-e.g. per test. Used by the API throttles (`maillage.throttling`) and the
+it slows down. `settings.RATE_LIMIT_NAMESPACE` (env `RATE_LIMIT_NAMESPACE`) separates counters,
+per deployment sharing a Redis, or per test. Used by the API throttles (`maillage.throttling`) and the
 messaging flood guard (`messaging.ratelimit`).
 """
 
@@ -65,7 +65,7 @@ class Window:
     @classmethod
     def at(cls, subject: str, window: float, moment: float) -> Window:
         index = int(moment // window)
-        base = f"{KEY_PREFIX}:{getattr(settings, 'RATE_LIMIT_NAMESPACE', '')}:{subject}"
+        base = f"{KEY_PREFIX}:{settings.RATE_LIMIT_NAMESPACE}:{subject}"
         return cls(f"{base}:{index}", f"{base}:{index - 1}", int(window * 2) + 1, (moment % window) / window)
 
     def estimate(self, current: int, previous: int) -> float:

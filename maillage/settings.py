@@ -156,6 +156,9 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rate-limit counters live in Redis by user id (maillage/ratelimit.py): deployments sharing
+# one Redis keep them apart with different namespaces.
+RATE_LIMIT_NAMESPACE = os.environ.get("RATE_LIMIT_NAMESPACE", "")
 
 # --- Elasticsearch ---------------------------------------------------------
 # Empty URL: the search app provisions and starts a local node (see

@@ -24,9 +24,10 @@
    timed query finds an answer the warm-up (whose draws share queries with the
    mix) or an earlier phase left.
 4. The same queries through `GET /api/search/organizations` (token auth)
-   against a real uvicorn on 127.0.0.1 (one worker per core), 8 concurrent
-   clients, each warmed up with 25 queries of another draw, the request
-   cache cleared again before the timed part: p50/p95.
+   against the production HTTP server on 127.0.0.1 (gunicorn's synchronous
+   workers, one per core plus one, as deploy/Dockerfile runs them), 8
+   concurrent clients, each warmed up with 25 queries of another draw, the
+   request cache cleared again before the timed part: p50/p95.
 5. The same queries on PostgreSQL with ILIKE, then with full-text search
    (tsvector over the same text fields, GIN index): p50/p95 and ratios to the
    search service. PostgreSQL answers hits + total only (no facets, no typo
@@ -70,7 +71,7 @@ N_ORGS = int(os.environ.get("BENCH_ORGS", "100000"))
 SEED = int(os.environ.get("BENCH_SEED", "2026"))
 N_QUERIES = 200
 CLIENTS = 8
-HTTP_WORKERS = int(os.environ.get("BENCH_HTTP_WORKERS", str(os.cpu_count() or 2)))  # one per core
+HTTP_WORKERS = int(os.environ.get("BENCH_HTTP_WORKERS", str((os.cpu_count() or 2) + 1)))  # one per core, plus one
 INDEX_PREFIX = "maillage-bench"
 LOAD_CHUNK = 5000
 TRACK_RECORD_SHARE = 20  # one organization in 20 gets a real CORDIS PIC
@@ -664,17 +665,16 @@ def run_http(queries: list[BenchQuery], token: str, env: dict[str, str], warm_up
         "DEBUG": "false",
     }
     command = [
-        sys.executable, "-m", "uvicorn", "maillage.asgi:application",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(HTTP_WORKERS),
-        "--lifespan", "off", "--log-level", "warning", "--no-access-log",
+        sys.executable, "-m", "gunicorn", "maillage.wsgi",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(HTTP_WORKERS), "--log-level", "warning",
     ]  # fmt: skip
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    log_path = OUT_DIR / "uvicorn.log"
+    log_path = OUT_DIR / "gunicorn.log"
     # A file, not a pipe: an unread pipe fills up and blocks the workers mid-request.
     log = log_path.open("wb")
     server = subprocess.Popen(command, env=server_env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
-    latencies = Latencies(f"HTTP API, {CLIENTS} clients, uvicorn x{HTTP_WORKERS} workers")
+    latencies = Latencies(f"HTTP API, {CLIENTS} clients, gunicorn x{HTTP_WORKERS} workers")
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -690,7 +690,7 @@ def run_http(queries: list[BenchQuery], token: str, env: dict[str, str], warm_up
             except (ConnectionError, OSError):
                 if server.poll() is not None or time.monotonic() > deadline:
                     output = log_path.read_text(errors="replace")
-                    raise RuntimeError(f"uvicorn did not come up:\n{output[-3000:]}") from None
+                    raise RuntimeError(f"gunicorn did not come up:\n{output[-3000:]}") from None
                 time.sleep(0.3)
 
         lock = threading.Lock()

@@ -22,9 +22,15 @@ ENV_EXAMPLE = DEPLOY / "maillage.env.example"
 NOT_SETTINGS = {
     "POSTGRES_PASSWORD": "docker-compose postgres service",
     "ELASTIC_PASSWORD": "docker-compose elasticsearch service",
-    "WEB_CONCURRENCY": "uvicorn --workers",
-    "FORWARDED_ALLOW_IPS": "uvicorn --forwarded-allow-ips",
+    "WEB_CONCURRENCY": "gunicorn and uvicorn --workers",
+    "WS_CONCURRENCY": "docker-compose ws service (uvicorn --workers)",
+    "FORWARDED_ALLOW_IPS": "gunicorn and uvicorn --forwarded-allow-ips",
 }
+# Websockets: the ASGI application under uvicorn, wherever the deploy files run it.
+WS_COMMAND = [
+    "uvicorn", "maillage.asgi:application", "--host", "0.0.0.0", "--port", "8000",  # noqa: S104 - in a container
+    "--proxy-headers", "--lifespan", "off", "--ws", "websockets-sansio",
+]  # fmt: skip
 _ENV_LINE = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=", re.MULTILINE)
 
 
@@ -78,6 +84,22 @@ def _compose() -> dict[str, Any]:
     return compose
 
 
+def _application_exists(reference: str) -> bool:
+    """`package.module:attribute` (or `package.module`, attribute `application`) is defined."""
+    module, _, attribute = reference.partition(":")
+    path = (ROOT / Path(*module.split("."))).with_suffix(".py")
+    source = path.read_text(encoding="utf-8") if path.exists() else ""
+    return re.search(rf"^{attribute or 'application'}\s*=", source, re.MULTILINE) is not None
+
+
+def dockerfile_command() -> list[str]:
+    text = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    cmd = re.search(r"^CMD\s+(\[.*\])\s*$", text, re.MULTILINE)
+    assert cmd is not None
+    args: list[str] = yaml.safe_load(cmd.group(1))
+    return args
+
+
 def _manage_commands(command: list[str] | str) -> list[str]:
     text = command if isinstance(command, str) else " ".join(command)
     return re.findall(r"manage\.py\s+([a-z_]+)", text)
@@ -115,24 +137,26 @@ def test_the_env_example_lists_nothing_stale() -> None:
 # --- Docker -----------------------------------------------------------------------------------
 
 
-def test_dockerfile_runs_the_asgi_app_as_a_non_root_user() -> None:
+def test_dockerfile_serves_http_with_gunicorn_as_a_non_root_user() -> None:
     text = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
     assert re.search(r"^FROM python:3\.11-slim\b", text, re.MULTILINE)
     user = re.findall(r"^USER\s+(\S+)", text, re.MULTILINE)
     assert user
     assert user[-1] not in {"root", "0"}
     assert "collectstatic --noinput" in text
-    cmd = re.search(r"^CMD\s+(\[.*\])\s*$", text, re.MULTILINE)
-    assert cmd is not None
-    args = yaml.safe_load(cmd.group(1))
-    assert args[0] == "uvicorn"
-    module, attribute = args[1].split(":")
-    assert (ROOT / Path(*module.split("."))).with_suffix(".py").exists()
-    asgi_source = (ROOT / Path(*module.split("."))).with_suffix(".py").read_text(encoding="utf-8")
-    assert re.search(rf"^{attribute}\s*=", asgi_source, re.MULTILINE)
-    port = args[args.index("--port") + 1]
+    args = dockerfile_command()
+    assert args[:2] == ["gunicorn", "maillage.wsgi"]
+    assert _application_exists(args[1])
+    port = args[args.index("--bind") + 1].rsplit(":", 1)[1]
     assert re.search(rf"^EXPOSE\s+{port}\b", text, re.MULTILINE)
+    # Synchronous workers (gunicorn's default class): one request each.
+    assert "--worker-class" not in args
+    assert "-k" not in args
+    # Above the proxies' 60 s read timeout: they answer first when a request runs too long.
+    assert int(args[args.index("--timeout") + 1]) > 60
     assert "requirements.lock" in text
+    assert " ".join(WS_COMMAND) in text  # the websocket command it documents
+    assert _application_exists(WS_COMMAND[1])
 
 
 def test_elasticsearch_image_matches_the_version_the_project_tests_against() -> None:
@@ -149,7 +173,7 @@ def test_elasticsearch_image_matches_the_version_the_project_tests_against() -> 
 def test_compose_wiring_is_consistent() -> None:
     compose = _compose()
     services: dict[str, Any] = compose["services"]
-    assert {"web", "worker", "migrate", "postgres", "redis", "elasticsearch", "proxy"} <= services.keys()
+    assert {"web", "ws", "worker", "migrate", "postgres", "redis", "elasticsearch", "proxy"} <= services.keys()
     for name, service in services.items():
         for dependency in service.get("depends_on", {}):
             assert dependency in services, f"{name} depends on unknown {dependency}"
@@ -163,8 +187,10 @@ def test_compose_wiring_is_consistent() -> None:
         if build:
             context = DEPLOY / build["context"]
             assert (context / build.get("dockerfile", "Dockerfile")).exists()
-    app = {name: services[name] for name in ("web", "worker", "migrate")}
+    app = {name: services[name] for name in ("web", "ws", "worker", "migrate")}
     assert len({s["image"] for s in app.values()}) == 1
+    assert "command" not in services["web"]  # the image's: gunicorn
+    assert services["ws"]["command"] == WS_COMMAND
     assert services["worker"]["command"] == ["python", "manage.py", "search_index", "sync", "--watch"]
     assert services["elasticsearch"]["environment"]["discovery.type"] == "single-node"
     for service in app.values():
@@ -196,7 +222,7 @@ def test_deploy_files_only_call_management_commands_that_exist() -> None:
 def test_kubernetes_objects_reference_each_other_correctly() -> None:
     objects = _kubernetes()
     deployments = {name: obj for (kind, name), obj in objects.items() if kind == "Deployment"}
-    assert {"maillage-web", "maillage-worker"} <= deployments.keys()
+    assert {"maillage-web", "maillage-ws", "maillage-worker"} <= deployments.keys()
     config = objects[("ConfigMap", "maillage-config")]
     secret = objects[("Secret", "maillage-secrets")]
     known = env_example_vars()
@@ -216,19 +242,27 @@ def test_kubernetes_objects_reference_each_other_correctly() -> None:
             assert refs == {("configMapRef", "maillage-config"), ("secretRef", "maillage-secrets")}
     assert len(images) == 1
 
-    service = objects[("Service", "maillage-web")]
-    web_pod = deployments["maillage-web"]["spec"]["template"]
-    assert service["spec"]["selector"].items() <= web_pod["metadata"]["labels"].items()
-    port_names = {p["name"] for c in web_pod["spec"]["containers"] for p in c.get("ports", [])}
-    assert {p["targetPort"] for p in service["spec"]["ports"]} <= port_names
+    for name in ("maillage-web", "maillage-ws"):
+        service = objects[("Service", name)]
+        pod = deployments[name]["spec"]["template"]
+        assert service["spec"]["selector"].items() <= pod["metadata"]["labels"].items()
+        for other in set(deployments) - {name}:
+            other_labels = deployments[other]["spec"]["template"]["metadata"]["labels"]
+            assert not service["spec"]["selector"].items() <= other_labels.items(), f"{name} selects {other}"
+        port_names = {p["name"] for c in pod["spec"]["containers"] for p in c.get("ports", [])}
+        assert {p["targetPort"] for p in service["spec"]["ports"]} <= port_names
+    [web_container] = deployments["maillage-web"]["spec"]["template"]["spec"]["containers"]
+    assert "command" not in web_container  # the image's: gunicorn
+    [ws_container] = deployments["maillage-ws"]["spec"]["template"]["spec"]["containers"]
+    assert ws_container["command"] == WS_COMMAND
 
     ingress = objects[("Ingress", "maillage")]
-    service_ports = {p["name"] for p in service["spec"]["ports"]}
-    for rule in ingress["spec"]["rules"]:
-        for path in rule["http"]["paths"]:
-            backend = path["backend"]["service"]
-            assert backend["name"] == "maillage-web"
-            assert backend["port"]["name"] in service_ports
+    routes = {
+        path["path"]: path["backend"]["service"] for rule in ingress["spec"]["rules"] for path in rule["http"]["paths"]
+    }
+    assert {path: backend["name"] for path, backend in routes.items()} == {"/ws/": "maillage-ws", "/": "maillage-web"}
+    for backend in routes.values():
+        assert backend["port"]["name"] in {p["name"] for p in objects[("Service", backend["name"])]["spec"]["ports"]}
     # Websockets stay open longer than the controller's 60 s default.
     assert int(ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 300
 
@@ -248,20 +282,35 @@ def _nginx_active() -> str:
     return "\n".join(line.split("#", 1)[0] for line in lines)
 
 
-def test_nginx_upgrades_websockets_and_points_at_the_app_port() -> None:
+def _nginx_location(conf: str, path: str) -> str:
+    block = re.search(rf"location {re.escape(path)} \{{(.*?)\n    \}}", conf, re.DOTALL)
+    assert block is not None, f"no location {path}"
+    return block.group(1)
+
+
+def _nginx_upstream_servers(conf: str) -> dict[str, list[str]]:
+    blocks = re.findall(r"upstream (\w+) \{(.*?)\}", conf, re.DOTALL)
+    return {name: re.findall(r"server\s+(\S+);", body) for name, body in blocks}
+
+
+def test_nginx_sends_websockets_to_uvicorn_and_the_rest_to_gunicorn() -> None:
     conf = _nginx_active()
     assert conf.count("{") == conf.count("}")
-    websocket = re.search(r"location /ws/ \{(.*?)\n    \}", conf, re.DOTALL)
-    assert websocket is not None
-    block = websocket.group(1)
-    assert "proxy_http_version 1.1" in block
-    assert "proxy_set_header Upgrade $http_upgrade" in block
-    assert "proxy_set_header Connection $connection_upgrade" in block
-    assert re.search(r"location /static/ \{", conf)
-    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
-    exposed = re.search(r"^EXPOSE\s+(\d+)", dockerfile, re.MULTILINE)
-    assert exposed is not None
-    assert re.search(rf"server web:{exposed.group(1)};", conf)
+    port = dockerfile_command()[dockerfile_command().index("--bind") + 1].rsplit(":", 1)[1]
+    upstreams = _nginx_upstream_servers(conf)
+    # The compose services: `web` runs the image's command (gunicorn), `ws` uvicorn.
+    servers = {"/ws/": [f"ws:{port}"], "/static/": [f"web:{port}"], "/": [f"web:{port}"]}
+    for path, expected in servers.items():
+        upstream = re.search(r"proxy_pass http://(\w+);", _nginx_location(conf, path))
+        assert upstream is not None
+        assert upstreams[upstream.group(1)] == expected, path
+    websocket = _nginx_location(conf, "/ws/")
+    assert "proxy_http_version 1.1" in websocket
+    assert "proxy_set_header Upgrade $http_upgrade" in websocket
+    assert "proxy_set_header Connection $connection_upgrade" in websocket
+    # gunicorn's synchronous workers need nginx to buffer what slow clients send and read.
+    assert "proxy_buffering off" not in _nginx_location(conf, "/")
+    assert "proxy_request_buffering off" not in conf
 
 
 def test_ci_run_is_strict_and_ends_with_make_test() -> None:

@@ -86,8 +86,10 @@ def server_env(database_url: str, redis_url: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "maillage.settings",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
-        # Channel names of this run only, whatever else shares the Redis.
+        # Channel names and rate-limit counters of this run only, whatever else shares the Redis
+        # (user ids restart at 1 in every throwaway database).
         "CHANNEL_LAYER_PREFIX": f"msg-{uuid.uuid4().hex[:8]}",
+        "RATE_LIMIT_NAMESPACE": f"msg-{uuid.uuid4().hex[:8]}",
         # Keep connections between database_sync_to_async calls, as a
         # production deployment does.
         "DATABASE_CONN_MAX_AGE": "600",
