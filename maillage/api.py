@@ -38,6 +38,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError
 from django.db.models import IntegerField, QuerySet, Value
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views import defaults
 from rest_framework import authentication, exceptions, parsers, renderers, serializers, status
 from rest_framework.authtoken.models import Token
@@ -332,6 +333,22 @@ def validation_error_detail(exc: DjangoValidationError) -> dict[str, list[str]]:
     return {str(api_settings.NON_FIELD_ERRORS_KEY): [str(m) for m in exc.messages]}
 
 
+class Throttled(exceptions.Throttled):
+    """DRF's 429 in the request's language: DRF puts the wait into its English sentence
+    before looking it up, so no catalog translates it ("Requête ralentie. Expected available...")."""
+
+    def __init__(self, wait: int) -> None:
+        super().__init__(
+            detail=ngettext(
+                "Too many requests. Try again in %(wait)d second.",
+                "Too many requests. Try again in %(wait)d seconds.",
+                wait,
+            )
+            % {"wait": wait}
+        )
+        self.wait = wait  # DRF's handler sends it as Retry-After
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Turn domain errors raised by services into clear 4xx responses.
 
@@ -350,6 +367,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ParseError(_("The request has too many fields."))
     elif isinstance(exc, UnicodeDecodeError):
         exc = exceptions.ParseError(_("The request is not valid UTF-8 text."))
+    elif isinstance(exc, exceptions.Throttled) and (wait := getattr(exc, "wait", None)) is not None:
+        exc = Throttled(int(wait))
     elif isinstance(exc, IntegrityError):
         # Services validate uniqueness first; this is the race between two writers.
         logger.warning("API write hit a database constraint: %s", exc)
@@ -378,6 +397,7 @@ __all__ = [
     "StrictFloatField",
     "StrictIntegerField",
     "StrictSerializer",
+    "Throttled",
     "exception_handler",
     "id_field",
     "page_not_found",

@@ -148,6 +148,28 @@ def test_password_guessing_is_throttled(world: World, anonymous: Any, monkeypatc
     assert "Retry-After" in right
 
 
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("fr", "Trop de requêtes. Réessayez dans {wait} secondes."),
+        ("en", "Too many requests. Try again in {wait} seconds."),
+    ],
+)
+def test_a_throttled_client_is_told_when_to_come_back_in_its_language(
+    world: World, anonymous: Any, monkeypatch: pytest.MonkeyPatch, language: str, sentence: str
+) -> None:
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "auth-token", "1/minute")
+    bad = {"email": "owner@atlas.test", "password": "guess"}
+    anonymous.post("/api/auth/token/", bad, format="json", HTTP_ACCEPT_LANGUAGE=language)
+
+    response = anonymous.post("/api/auth/token/", bad, format="json", HTTP_ACCEPT_LANGUAGE=language)
+
+    assert response.status_code == 429
+    wait = int(response["Retry-After"])
+    assert 1 < wait <= 60
+    assert response.json() == {"detail": sentence.format(wait=wait)}
+
+
 @pytest.mark.parametrize("who", ["owner", "orion_owner", "mnc_broker", "outsider", "broker_and_editor"])
 def test_a_token_reads_its_user_and_their_clusters_in_one_query(
     world: World, who: str, django_assert_num_queries: Any
