@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -20,10 +19,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import require_service
 from tests.deploy.test_deploy_files import dockerfile_command
 from tests.messaging import servers
-from tests.messaging.test_two_processes import next_of, open_client, redis_available
 
 pytestmark = pytest.mark.redis
 
@@ -63,9 +60,9 @@ def call(port: int, method: str, path: str, session: str | None = None, body: An
 async def scenario(http_port: int, ws_port: int, rows: list[dict[str, Any]]) -> None:
     sender, reader = rows[0], rows[5]  # one member of each organization of the conversation
     conversation = sender["conversation"]
-    ws, _hello = await open_client(ws_port, reader["session"])
+    ws, _hello = await servers.open_client(ws_port, reader["session"])
     await ws.send(json.dumps({"type": "sync", "conversations": {str(conversation): 0}}))
-    await next_of(ws, "sync.done")
+    await servers.next_of(ws, "sync.done")
 
     # When a member posts over HTTP, to gunicorn
     text = "Proposition de consortium ✓ — مرحبا بكم"
@@ -79,7 +76,7 @@ async def scenario(http_port: int, ws_port: int, rows: list[dict[str, Any]]) -> 
     assert connection.lower() == "close"
 
     # Then the other member's websocket, on the uvicorn process, receives it intact
-    received = await next_of(ws, "message.new")
+    received = await servers.next_of(ws, "message.new")
     assert received["message"]["text"] == text
     assert received["message"]["order"] == posted["order"]
     await ws.close()
@@ -94,11 +91,9 @@ async def scenario(http_port: int, ws_port: int, rows: list[dict[str, Any]]) -> 
 
 
 def test_gunicorn_for_http_and_uvicorn_for_websockets_share_the_database_and_redis(tmp_path: Path) -> None:
-    redis_url = os.environ.get("REDIS_URL", "")
-    require_service("Redis", redis_available(redis_url), "start redis-server and set REDIS_URL")
+    redis_url = servers.require_redis()
     with ExitStack() as stack:
-        env = servers.server_env(servers.throwaway_database(stack, tmp_path), redis_url)
-        rows = servers.prepare(env, conversations=1)
+        env, rows = servers.seeded_servers_env(stack, tmp_path, redis_url, conversations=1)
         http_port, ws_port = servers.free_port(), servers.free_port()
         start_gunicorn(stack, env, http_port, tmp_path)
         servers.start_uvicorn(stack, env, ws_port)

@@ -12,9 +12,8 @@ from rest_framework.test import APIClient
 
 from maillage import ratelimit
 from maillage.throttling import UserRateThrottle
-from tests.conftest import require_service
 from tests.fixtures.people import make_user
-from tests.messaging.test_two_processes import redis_available
+from tests.messaging.servers import require_redis
 
 
 def _burst(subject: str, count: int, now: float, limit: int = 3) -> list[bool]:
@@ -24,9 +23,7 @@ def _burst(subject: str, count: int, now: float, limit: int = 3) -> list[bool]:
 @pytest.mark.parametrize("redis", [False, True], ids=["memory", "redis"])
 def test_limit_per_subject_over_a_sliding_window(redis: bool, settings: Any) -> None:
     if redis:
-        url = os.environ.get("REDIS_URL", "")
-        require_service("Redis", redis_available(url), "start redis-server and set REDIS_URL")
-        settings.REDIS_URL = url
+        settings.REDIS_URL = require_redis()
     else:
         settings.REDIS_URL = ""
     start = 6_000_000.0  # the start of a 60 s window

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import os
 
 import pytest
 
 from messaging import ratelimit
-from tests.conftest import require_service
-from tests.messaging.test_two_processes import redis_available
+from tests.messaging.servers import require_redis
 
 
 def test_rate_limit_counts_per_user() -> None:
@@ -22,7 +20,7 @@ def test_rate_limit_counts_per_user() -> None:
 
 
 def test_async_rate_limit_is_shared_between_processes(monkeypatch: pytest.MonkeyPatch) -> None:
-    require_service("Redis", redis_available(os.environ.get("REDIS_URL", "")), "start redis-server and set REDIS_URL")
+    require_redis()
     monkeypatch.setattr(ratelimit, "FLUSH_SECONDS", 0.0)  # share every count at once
 
     async def burst(count: int) -> list[bool]:

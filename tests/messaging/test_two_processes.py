@@ -4,46 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
 
-from tests.conftest import require_service
 from tests.messaging import servers
 
 pytestmark = pytest.mark.redis
-
-
-def redis_available(url: str) -> bool:
-    if not url:
-        return False
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
-
-
-async def open_client(port: int, session: str) -> tuple[ClientConnection, dict[str, Any]]:
-    ws = await connect(
-        f"ws://127.0.0.1:{port}/ws/",
-        origin=f"http://127.0.0.1:{port}",  # type: ignore[arg-type]
-        additional_headers={"Cookie": f"sessionid={session}"},
-    )
-    hello = json.loads(await asyncio.wait_for(ws.recv(), 10))
-    return ws, hello
-
-
-async def next_of(ws: ClientConnection, kind: str) -> dict[str, Any]:
-    while True:
-        event = json.loads(await asyncio.wait_for(ws.recv(), 10))
-        if event["type"] == kind:
-            return dict(event)
 
 
 async def scenario(ports: tuple[int, int], rows: list[dict[str, Any]]) -> None:
@@ -53,26 +22,26 @@ async def scenario(ports: tuple[int, int], rows: list[dict[str, Any]]) -> None:
     stranger = rows[10]
     assert first["conversation"] == second["conversation"] != stranger["conversation"]
     conversation = first["conversation"]
-    a, hello_a = await open_client(ports[0], first["session"])
-    b, _ = await open_client(ports[1], second["session"])
-    c, _ = await open_client(ports[1], stranger["session"])
+    a, hello_a = await servers.open_client(ports[0], first["session"])
+    b, _ = await servers.open_client(ports[1], second["session"])
+    c, _ = await servers.open_client(ports[1], stranger["session"])
     assert hello_a["conversations"] == {str(conversation): 0}
     for ws in (a, b):
         await ws.send(json.dumps({"type": "sync", "conversations": {str(conversation): 0}}))
-        await next_of(ws, "sync.done")
+        await servers.next_of(ws, "sync.done")
     # When each sends, the other, on the other process, receives it
     await a.send(
         json.dumps({"type": "message.send", "conversation": conversation, "text": "from A", "client_key": "a1"})
     )
-    assert (await next_of(a, "message.ack"))["order"] == 1
-    received = await next_of(b, "message.new")
+    assert (await servers.next_of(a, "message.ack"))["order"] == 1
+    received = await servers.next_of(b, "message.new")
     assert (received["message"]["text"], received["message"]["order"]) == ("from A", 1)
     await b.send(
         json.dumps({"type": "message.send", "conversation": conversation, "text": "from B", "client_key": "b1"})
     )
-    received = await next_of(a, "message.new")
+    received = await servers.next_of(a, "message.new")
     while received["message"]["order"] == 1:  # A's own message comes back first
-        received = await next_of(a, "message.new")
+        received = await servers.next_of(a, "message.new")
     assert (received["message"]["text"], received["message"]["order"]) == ("from B", 2)
     # And the stranger on B's process sees nothing of it
     with pytest.raises(TimeoutError):
@@ -82,11 +51,9 @@ async def scenario(ports: tuple[int, int], rows: list[dict[str, Any]]) -> None:
 
 
 def test_two_server_processes_share_one_redis(tmp_path: Path) -> None:
-    redis_url = os.environ.get("REDIS_URL", "")
-    require_service("Redis", redis_available(redis_url), "start redis-server and set REDIS_URL")
+    redis_url = servers.require_redis()
     with ExitStack() as stack:
-        env = servers.server_env(servers.throwaway_database(stack, tmp_path), redis_url)
-        rows = servers.prepare(env, conversations=2)
+        env, rows = servers.seeded_servers_env(stack, tmp_path, redis_url, conversations=2)
         ports = (servers.free_port(), servers.free_port())
         for port in ports:
             servers.start_uvicorn(stack, env, port)
