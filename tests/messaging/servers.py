@@ -1,4 +1,5 @@
-"""Real ASGI server processes for the multi-process test and the load benchmark.
+"""Real server processes for the multi-process tests (tests/messaging, tests/deploy) and the
+load benchmark, and what those tests share: the Redis check, a signed-in websocket client.
 
 Each caller gets a throwaway database (a SQLite file, or a fresh PostgreSQL
 database when DATABASE_URL points to PostgreSQL), migrated and seeded in
