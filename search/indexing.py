@@ -395,6 +395,7 @@ def fewer_young_collections(threshold: int = 50_000) -> Iterator[None]:
         gc.set_threshold(*previous)
 
 
+@fewer_young_collections()
 def bulk_index_documents(
     docs: Iterable[dict[str, Any]],
     *,
@@ -431,8 +432,7 @@ def bulk_index_documents(
 
     if threads <= 1:
         actions = bulk_actions(spec, target, docs)
-        with fewer_young_collections():
-            record(streaming_bulk(client, actions, chunk_size=chunk_size, raise_on_error=False, max_retries=2))
+        record(streaming_bulk(client, actions, chunk_size=chunk_size, raise_on_error=False, max_retries=2))
         return indexed, errors
     # Documents are read and serialised here, in the calling thread (a database connection
     # must not wander into a worker thread), while sender threads post the previous bodies:
@@ -465,11 +465,10 @@ def bulk_index_documents(
         sender.start()
     iterator = iter(docs)
     try:
-        with fewer_young_collections():
-            while not failure and (batch := list(itertools.islice(iterator, chunk_size))):
-                bodies.put((len(batch), ndjson_body(spec, target, batch)))
-                if progress is not None:
-                    progress(indexed)
+        while not failure and (batch := list(itertools.islice(iterator, chunk_size))):
+            bodies.put((len(batch), ndjson_body(spec, target, batch)))
+            if progress is not None:
+                progress(indexed)
     finally:
         for _sender in senders:
             bodies.put(None)

@@ -100,6 +100,11 @@ def dockerfile_command() -> list[str]:
     return args
 
 
+def image_port(args: list[str]) -> str:
+    """The port the image's command binds (`--bind host:port`)."""
+    return args[args.index("--bind") + 1].rsplit(":", 1)[1]
+
+
 def _manage_commands(command: list[str] | str) -> list[str]:
     text = command if isinstance(command, str) else " ".join(command)
     return re.findall(r"manage\.py\s+([a-z_]+)", text)
@@ -147,8 +152,7 @@ def test_dockerfile_serves_http_with_gunicorn_as_a_non_root_user() -> None:
     args = dockerfile_command()
     assert args[:2] == ["gunicorn", "maillage.wsgi"]
     assert _application_exists(args[1])
-    port = args[args.index("--bind") + 1].rsplit(":", 1)[1]
-    assert re.search(rf"^EXPOSE\s+{port}\b", text, re.MULTILINE)
+    assert re.search(rf"^EXPOSE\s+{image_port(args)}\b", text, re.MULTILINE)
     # Synchronous workers (gunicorn's default class): one request each.
     assert "--worker-class" not in args
     assert "-k" not in args
@@ -296,7 +300,7 @@ def _nginx_upstream_servers(conf: str) -> dict[str, list[str]]:
 def test_nginx_sends_websockets_to_uvicorn_and_the_rest_to_gunicorn() -> None:
     conf = _nginx_active()
     assert conf.count("{") == conf.count("}")
-    port = dockerfile_command()[dockerfile_command().index("--bind") + 1].rsplit(":", 1)[1]
+    port = image_port(dockerfile_command())
     upstreams = _nginx_upstream_servers(conf)
     # The compose services: `web` runs the image's command (gunicorn), `ws` uvicorn.
     servers = {"/ws/": [f"ws:{port}"], "/static/": [f"web:{port}"], "/": [f"web:{port}"]}
